@@ -1,0 +1,14 @@
+#pragma once
+// The subcommands of the `amorsize` program. Each registers its options on the parent app and
+// returns the function that runs it once the command line has been parsed.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace amorsize::app {
+
+using Command = std::function<int()>;
+
+Command add_plan_command(CLI::App& parent);
+
+}  // namespace amorsize::app

@@ -1,0 +1,138 @@
+#pragma once
+/// \file profile.hpp
+/// What one work item costs: time, bytes, memory and threads. Read from JSON, measured by
+/// sampling a callable, or predicted from the history of earlier runs.
+///
+/// \code
+///   std::vector<double> xs = load_inputs();
+///   auto s = amorsize::sample([](double x) { return simulate(x); }, xs, 16);
+///   // s.profile describes the workload; s.results holds the 16 results, ready for the sink.
+/// \endcode
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace amorsize {
+
+struct WorkloadProfile {
+  double item_seconds_mean = 0;  ///< mean compute time of one item
+  double item_seconds_cv = 0;    ///< coefficient of variation (stddev / mean)
+  double item_seconds_p50 = 0;
+  double item_seconds_p95 = 0;
+  double item_seconds_max = 0;
+  std::optional<std::int64_t> items;  ///< number of items; empty = unknown or unbounded
+  double bytes_in = 0;                ///< bytes sent to a worker per item
+  double bytes_out = 0;               ///< bytes of one result
+  double serialize_seconds = 0;       ///< packing + unpacking one item and its result
+  double mem_per_item_bytes = 0;      ///< peak extra memory while one item runs
+  double threads_per_item = 1;        ///< cores one item keeps busy (nested parallelism)
+  int sample_count = 0;               ///< items measured (0 when given, not sampled)
+  std::string source = "given";       ///< "given", "json", "sampled" or "predicted"
+
+  /// Fills the statistics that were left out (p50/p95/max from mean and CV) and throws
+  /// invalid_argument naming the first bad field (negative time, CV < 0, threads < 1, ...).
+  void validate_and_complete();
+};
+
+/// Reads the JSON keys item_seconds_mean, item_seconds_cv, items (null = unbounded), bytes_in,
+/// bytes_out, mem_per_item_bytes, threads_per_item (plus the optional p50/p95/max,
+/// serialize_seconds). Unknown keys are an error: a typo must not pass silently.
+WorkloadProfile profile_from_json(const std::string& json);
+WorkloadProfile load_profile(const std::string& path);
+std::string to_json(const WorkloadProfile& profile);
+
+/// Summary statistics of measured item times, the building block of sampling.
+struct TimingStats {
+  double mean = 0, cv = 0, p50 = 0, p95 = 0, max = 0;
+};
+TimingStats summarize(std::vector<double> seconds);
+
+/// Bytes a value occupies on the wire. Overload for your own types (found by ADL) when the
+/// default is wrong; the runtime measures the serialized size anyway.
+template <class T>
+double byte_size(const T& value) {
+  if constexpr (std::is_arithmetic_v<T> || std::is_trivially_copyable_v<T>) {
+    return static_cast<double>(sizeof(value));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return static_cast<double>(value.size());
+  } else {
+    double total = 0;
+    for (const auto& element : value) total += byte_size(element);
+    return total;
+  }
+}
+
+namespace detail {
+/// CPU seconds used by this process (all threads) so far.
+double process_cpu_seconds();
+/// Resident set size of this process now, in bytes (0 when unknown).
+std::uint64_t resident_bytes();
+
+template <class R, class = void>
+struct has_size : std::false_type {};
+template <class R>
+struct has_size<R, std::void_t<decltype(std::size(std::declval<const R&>()))>> : std::true_type {};
+}  // namespace detail
+
+/// A profile measured on real items, with the results computed while measuring.
+template <class Result>
+struct Sampled {
+  WorkloadProfile profile;
+  std::vector<Result> results;  ///< results of the sampled items, in item order
+};
+
+/// Runs `fn` on the first `n` of `items` and measures it. Nested threads show as CPU time per
+/// wall time; memory as growth of the resident set.
+template <class Fn, class Range>
+auto sample(Fn&& fn, const Range& items, std::size_t n) {
+  using Item = std::decay_t<decltype(*std::begin(items))>;
+  using Result = std::decay_t<std::invoke_result_t<Fn&, const Item&>>;
+  Sampled<Result> out;
+  std::vector<double> seconds;
+  double in_bytes = 0, out_bytes = 0, cpu = 0, wall = 0, mem_peak = 0;
+  std::size_t count = 0;
+  for (auto it = std::begin(items); it != std::end(items) && count < n; ++it, ++count) {
+    const std::uint64_t rss_before = detail::resident_bytes();
+    const double cpu_before = detail::process_cpu_seconds();
+    const auto start = std::chrono::steady_clock::now();
+    Result r = fn(*it);
+    const double dt =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cpu += detail::process_cpu_seconds() - cpu_before;
+    wall += dt;
+    const std::uint64_t rss_after = detail::resident_bytes();
+    if (rss_after > rss_before) mem_peak = std::max(mem_peak, double(rss_after - rss_before));
+    seconds.push_back(dt);
+    in_bytes += byte_size(*it);
+    out_bytes += byte_size(r);
+    out.results.push_back(std::move(r));
+  }
+  const TimingStats stats = summarize(seconds);
+  WorkloadProfile& p = out.profile;
+  p.item_seconds_mean = stats.mean;
+  p.item_seconds_cv = stats.cv;
+  p.item_seconds_p50 = stats.p50;
+  p.item_seconds_p95 = stats.p95;
+  p.item_seconds_max = stats.max;
+  if constexpr (detail::has_size<Range>::value)
+    p.items = static_cast<std::int64_t>(std::size(items));
+  if (count > 0) {
+    p.bytes_in = in_bytes / count;
+    p.bytes_out = out_bytes / count;
+  }
+  p.mem_per_item_bytes = mem_peak;
+  // CPU time per wall time: 1 for a plain item, k for an item that keeps k cores busy.
+  p.threads_per_item = wall > 0 ? std::max(1.0, std::round(cpu / wall)) : 1.0;
+  p.sample_count = static_cast<int>(count);
+  p.source = "sampled";
+  return out;
+}
+
+}  // namespace amorsize
