@@ -39,15 +39,16 @@ TEST(Profile, SampleMeasuresResultBytes) {
 }
 
 TEST(Profile, SampleSeesNestedThreads) {
-  std::vector<int> items(4, 0);
+  // Long enough items that coarse CPU-time accounting (gVisor ticks) cannot hide the helper.
+  std::vector<int> items(2, 0);
   auto s = sample(
       [](int) {
-        std::thread helper([] { busy_wait(30e-3); });
-        busy_wait(30e-3);
+        std::thread helper([] { busy_wait(80e-3); });
+        busy_wait(80e-3);
         helper.join();
         return 0;
       },
-      items, 4);
+      items, 2);
   EXPECT_EQ(s.profile.threads_per_item, 2);
 }
 
