@@ -10,5 +10,6 @@ namespace amorsize::app {
 using Command = std::function<int()>;
 
 Command add_plan_command(CLI::App& parent);
+Command add_bench_command(CLI::App& parent);
 
 }  // namespace amorsize::app

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "amorsize " AMORSIZE_VERSION);
   const auto plan = amorsize::app::add_plan_command(app);
+  const auto bench = amorsize::app::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("plan")) return plan();
+    if (app.got_subcommand("bench")) return bench();
   } catch (const amorsize::invalid_argument& e) {
     std::cerr << "amorsize: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,131 @@
+// `amorsize bench`: runs a synthetic workload through amorsize::run under mpirun and reports
+// efficiency against the makespan lower bound max(sum of item times / cores, longest item).
+#include <mpi.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "amorsize/error.hpp"
+#include "amorsize/run.hpp"
+#include "amorsize/workload.hpp"
+#include "commands.hpp"
+
+namespace amorsize::app {
+namespace {
+
+// MPI for the lifetime of one command; the coordinator's threads never call MPI.
+struct MpiSession {
+  MpiSession() {
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  }
+  ~MpiSession() { MPI_Finalize(); }
+};
+
+}  // namespace
+
+Command add_bench_command(CLI::App& parent) {
+  struct Args {
+    std::string workload, schedule = "auto", order = "auto";
+    bool json = false, fail_fast = false;
+    int simulated_nodes = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = parent.add_subcommand(
+      "bench",
+      "Run a synthetic workload through the MPI runtime and report efficiency against the "
+      "lower bound.\n\nEach item busy-waits for its drawn duration (the same on every rank).\n"
+      "Example:\n  mpirun -np 4 amorsize bench --workload exp:mean=200us,n=20000 --json\n");
+  cmd->add_option("--workload", args->workload,
+                  "DIST:key=value,... as in `amorsize plan`; n= is required")
+      ->required();
+  cmd->add_option("--schedule", args->schedule,
+                  "auto, or a baseline to compare: static, gss, fac, fixed:N")
+      ->capture_default_str();
+  cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
+  cmd->add_option("--simulate-nodes", args->simulated_nodes,
+                  "group the ranks into N simulated nodes (testing)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed item");
+  cmd->add_flag("--json", args->json, "print one JSON object");
+
+  return [args]() {
+    const WorkloadSpec spec = parse_workload(args->workload);
+    if (!spec.items)
+      throw invalid_argument("bench needs a finite workload: add n=ITEMS to \"" + args->workload +
+                             "\"");
+    RunOptions options;
+    options.plan.schedule = parse_schedule(args->schedule, &options.plan.fixed_chunk);
+    options.plan.order = parse_order(args->order);
+    options.fail_fast = args->fail_fast;
+    options.simulated_nodes = args->simulated_nodes;
+    const std::int64_t n = *spec.items;
+
+    MpiSession mpi;
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::vector<unsigned char> seen(rank == 0 ? std::size_t(n) : 0, 0);
+    bool exactly_once = true, order_ok = true;
+    std::int64_t last = -1;
+    auto sink = [&](std::int64_t i, std::int64_t value) {
+      if (i < 0 || i >= n || value != i || seen[std::size_t(i)]++) exactly_once = false;
+      if (i < last) order_ok = false;
+      last = i;
+    };
+    auto item = [&spec](std::int64_t i) {
+      busy_wait(spec.item_seconds(i));
+      return i;
+    };
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double t0 = MPI_Wtime();
+    const RunReport report = run(MPI_COMM_WORLD, source::range(0, n), item, sink, options);
+    const double makespan = MPI_Wtime() - t0;
+    if (rank != 0) return 0;
+
+    double sum = 0, longest = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double t = spec.item_seconds(i);
+      sum += t;
+      longest = std::max(longest, t);
+    }
+    for (std::int64_t i = 0; i < n; ++i)
+      exactly_once &= seen[std::size_t(i)] == 1 || report.stopped;
+    const double bound = std::max(sum / std::max(report.cores, 1), longest);
+    const bool ordered = report.plan.ordered || report.plan.serial;
+    nlohmann::ordered_json j = {{"workload", spec.text},
+                                {"ranks", report.ranks},
+                                {"workers", report.plan.serial ? 1 : report.plan.workers},
+                                {"cores", report.cores},
+                                {"items", n},
+                                {"sum_item_s", sum},
+                                {"lower_bound_s", bound},
+                                {"makespan_s", makespan},
+                                {"efficiency", bound / makespan},
+                                {"plan_s", report.plan_seconds},
+                                {"sampled", report.sampled},
+                                {"chunks", report.chunks},
+                                {"coordinator_cpu_s", report.coordinator_cpu_seconds},
+                                {"exactly_once", exactly_once},
+                                {"ordered", ordered},
+                                {"order_ok", ordered ? order_ok : true},
+                                {"failed", report.failures.size()},
+                                {"plan", nlohmann::ordered_json::parse(to_json(report.plan))}};
+    if (args->json) {
+      std::cout << j.dump() << std::endl;
+    } else {
+      std::cout << report.plan.explain() << "\n"
+                << "items " << n << " on " << report.ranks << " ranks / " << report.cores
+                << " cores: makespan " << makespan << " s, lower bound " << bound
+                << " s, efficiency " << bound / makespan << ", " << report.chunks
+                << " chunks, coordinator CPU " << report.coordinator_cpu_seconds << " s, "
+                << (exactly_once ? "every item exactly once" : "DELIVERY ERROR")
+                << (ordered ? (order_ok ? ", in order" : ", OUT OF ORDER") : "") << "\n";
+    }
+    return exactly_once && (!ordered || order_ok) ? 0 : 1;
+  };
+}
+
+}  // namespace amorsize::app

@@ -1,0 +1,209 @@
+#pragma once
+/// \file run.hpp
+/// Runs work items over MPI: rank 0 samples, plans and streams chunks to the other ranks on
+/// demand; results come back to a sink on rank 0, in order or as they finish.
+///
+/// \code
+///   boost::mpi::environment env(argc, argv);
+///   boost::mpi::communicator world;
+///   auto report = amorsize::run(world, amorsize::source::range(0, n),
+///                               [](std::int64_t i) { return simulate(i); },       // workers
+///                               [&](std::int64_t i, double r) { sink(i, r); });   // rank 0
+///   if (world.rank() == 0) std::cout << report.plan.explain();
+/// \endcode
+///
+/// Call it on every rank of the communicator. `fn` runs on the worker ranks and on threads of
+/// rank 0, so it must be safe to call concurrently. The sink runs on rank 0's main thread, gets
+/// (index, result) for every item exactly once, and may return `false` to stop the run.
+/// Items and results travel with Boost.Serialization; trivially copyable types are copied as
+/// bytes.
+#include <mpi.h>
+
+#include <algorithm>
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/iostreams/device/array.hpp>
+#include <boost/iostreams/device/back_inserter.hpp>
+#include <boost/iostreams/stream.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "amorsize/detail/engine.hpp"
+#include "amorsize/error.hpp"
+#include "amorsize/run_types.hpp"
+
+namespace amorsize {
+
+namespace source {
+
+/// The integers first, first+1, ..., last-1.
+struct range {
+  using item_type = std::int64_t;
+  std::int64_t begin = 0, end = 0, cursor = 0;
+  range(std::int64_t first, std::int64_t last) : begin(first), end(last), cursor(first) {}
+  /// Items in the whole source, from the start: sources report their total, not what is left.
+  std::optional<std::int64_t> size() const { return std::max<std::int64_t>(0, end - begin); }
+  std::optional<item_type> next() { return cursor < end ? std::optional(cursor++) : std::nullopt; }
+};
+
+/// Items of a container, by copy, in order (the container must outlive the run).
+template <class Container>
+struct container {
+  using item_type = typename Container::value_type;
+  const Container* items;
+  typename Container::const_iterator it;
+  explicit container(const Container& c) : items(&c), it(c.begin()) {}
+  std::optional<std::int64_t> size() const { return std::int64_t(items->size()); }
+  std::optional<item_type> next() {
+    return it != items->end() ? std::optional<item_type>(*it++) : std::nullopt;
+  }
+};
+template <class Container>
+container(const Container&) -> container<Container>;
+
+/// Items from a function returning std::optional<T>; std::nullopt ends the source. Unbounded
+/// generators stream until the sink returns false.
+template <class Fn>
+struct generator {
+  using item_type = typename std::invoke_result_t<Fn&>::value_type;
+  Fn fn;
+  explicit generator(Fn f) : fn(std::move(f)) {}
+  std::optional<std::int64_t> size() const { return std::nullopt; }
+  std::optional<item_type> next() { return fn(); }
+};
+template <class Fn>
+generator(Fn) -> generator<Fn>;
+
+}  // namespace source
+
+namespace detail {
+
+template <class T>
+constexpr bool bitwise_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>;
+
+template <class T>
+void pack(const T& value, std::vector<char>& out) {
+  if constexpr (bitwise_v<T>) {
+    const auto at = out.size();
+    out.resize(at + sizeof(T));
+    std::memcpy(out.data() + at, &value, sizeof(T));
+  } else {
+    // A length prefix, then a headerless binary archive.
+    const auto at = out.size();
+    out.resize(at + sizeof(std::uint64_t));
+    {
+      boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> os(out);
+      boost::archive::binary_oarchive oa(os, boost::archive::no_header);
+      oa << value;
+    }
+    const std::uint64_t n = out.size() - at - sizeof(std::uint64_t);
+    std::memcpy(out.data() + at, &n, sizeof n);
+  }
+}
+
+template <class T>
+T unpack(const char*& p, const char* end) {
+  if constexpr (bitwise_v<T>) {
+    if (std::size_t(end - p) < sizeof(T)) throw error("amorsize: truncated message");
+    T value;
+    std::memcpy(&value, p, sizeof(T));
+    p += sizeof(T);
+    return value;
+  } else {
+    std::uint64_t n = 0;
+    if (std::size_t(end - p) < sizeof n) throw error("amorsize: truncated message");
+    std::memcpy(&n, p, sizeof n);
+    p += sizeof n;
+    if (std::size_t(end - p) < n) throw error("amorsize: truncated message");
+    boost::iostreams::stream<boost::iostreams::array_source> is(p, n);
+    boost::archive::binary_iarchive ia(is, boost::archive::no_header);
+    T value;
+    ia >> value;
+    p += n;
+    return value;
+  }
+}
+
+double thread_seconds_now();
+
+template <class Source, class Fn, class Sink>
+class TypedCodec final : public Codec {
+ public:
+  using Item = typename Source::item_type;
+  using Result = std::decay_t<std::invoke_result_t<Fn&, const Item&>>;
+
+  TypedCodec(Source& source, Fn& fn, Sink& sink) : source_(source), fn_(fn), sink_(sink) {}
+
+  std::int64_t pull(std::int64_t max_items, std::vector<char>& out) override {
+    std::int64_t n = 0;
+    for (; n < max_items; ++n) {
+      std::optional<Item> item = source_.next();
+      if (!item) break;
+      pack(*item, out);
+    }
+    return n;
+  }
+  std::optional<std::int64_t> size() const override { return source_.size(); }
+
+  void execute(std::int64_t first, std::int64_t count, const char* in, std::size_t size,
+               std::vector<char>& out, std::vector<Failure>& failures,
+               std::vector<double>* item_seconds) override {
+    const char* p = in;
+    const char* end = in + size;
+    for (std::int64_t i = 0; i < count; ++i) {
+      Item item = unpack<Item>(p, end);
+      const double start = item_seconds ? thread_seconds_now() : 0;
+      try {
+        pack(fn_(item), out);
+      } catch (const std::exception& e) {
+        failures.push_back({first + i, e.what()});
+      } catch (...) {
+        failures.push_back({first + i, "unknown exception"});
+      }
+      if (item_seconds) item_seconds->push_back(thread_seconds_now() - start);
+    }
+  }
+
+  bool deliver(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
+               const std::vector<Failure>& failures) override {
+    const char* p = data;
+    const char* end = data + size;
+    auto failed = failures.begin();
+    for (std::int64_t i = first; i < first + count; ++i) {
+      if (failed != failures.end() && failed->index == i) {
+        ++failed;
+        continue;
+      }
+      Result r = unpack<Result>(p, end);
+      if constexpr (std::is_same_v<std::invoke_result_t<Sink&, std::int64_t, Result&&>, bool>) {
+        if (!sink_(i, std::move(r))) return false;
+      } else {
+        sink_(i, std::move(r));
+      }
+    }
+    return true;
+  }
+
+ private:
+  Source& source_;
+  Fn& fn_;
+  Sink& sink_;
+};
+
+}  // namespace detail
+
+/// Runs `fn` over every item of `source` on all ranks of `comm` and hands each result to
+/// `sink(index, result)` on rank 0. Returns the report (complete on rank 0).
+template <class Source, class Fn, class Sink>
+RunReport run(MPI_Comm comm, Source source, Fn fn, Sink sink, const RunOptions& options = {}) {
+  detail::TypedCodec<Source, Fn, Sink> codec(source, fn, sink);
+  return detail::run_engine(comm, codec, options);
+}
+
+}  // namespace amorsize

@@ -1,0 +1,89 @@
+#pragma once
+/// \file run_types.hpp
+/// Options and report of amorsize::run (see run.hpp), free of MPI and Boost.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amorsize/plan.hpp"
+
+namespace amorsize {
+
+/// An item that threw (or failed): its index in the source and the message.
+struct Failure {
+  std::int64_t index = 0;
+  std::string message;
+};
+
+/// One chunk as the coordinator saw it. Times are seconds since the run started, on the
+/// coordinator's clock; compute times are measured by the worker.
+struct ChunkRecord {
+  std::int64_t seq = 0;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  int node = 0;
+  int rank = 0;  ///< MPI rank that ran it (0 for the coordinator's threads)
+  double dispatch_seconds = 0;
+  double receive_seconds = 0;
+  double compute_seconds = 0;
+  std::int64_t bytes_in = 0;
+  std::int64_t bytes_out = 0;
+  std::int64_t failed = 0;
+};
+
+/// Memory as a node's probe sees it.
+struct MemorySample {
+  std::uint64_t available_bytes = 0;
+  std::uint64_t total_bytes = 0;
+};
+
+/// Observes a run as it goes (the HDF5 log implements it). Called on rank 0 only.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual void on_plan(const Plan&) {}
+  virtual void on_chunk(const ChunkRecord&) {}
+  virtual void on_pressure(int /*node*/, double /*seconds*/, bool /*pressured*/) {}
+};
+
+struct RunOptions {
+  PlanOptions plan;  ///< schedule, order, chunk bounds, memory threshold, ...
+  /// Items rank 0 runs to measure the workload before planning: at least `sample_min_items`,
+  /// then until `sample_budget_seconds` have passed or `sample_max_items` are done.
+  int sample_min_items = 4;
+  int sample_max_items = 64;
+  double sample_budget_seconds = 0.005;
+  bool fail_fast = false;  ///< stop at the first failed item
+  /// Run serially on rank 0 when the plan says parallel does not pay.
+  bool allow_serial = true;
+  /// Groups ranks into this many simulated nodes (contiguous blocks of ranks); 0 = real nodes.
+  int simulated_nodes = 0;
+  /// Reads a node's memory; called on the workers' ranks (default: MemAvailable and cgroup).
+  /// Receives the calling rank, so a test can put one node under pressure.
+  std::function<MemorySample(int rank)> memory_probe;
+  Recorder* recorder = nullptr;  ///< observes the run on rank 0 (not owned)
+};
+
+struct RunReport {
+  Plan plan;
+  std::int64_t items = 0;      ///< items whose results reached the sink (or failed)
+  std::int64_t delivered = 0;  ///< results handed to the sink
+  std::int64_t chunks = 0;
+  std::int64_t sampled = 0;  ///< items run by rank 0 while sampling
+  int ranks = 0;
+  int cores = 0;  ///< physical cores of the allocation
+  double makespan_seconds = 0;
+  double plan_seconds = 0;             ///< topology, sampling and planning
+  double compute_seconds = 0;          ///< sum of measured item times
+  double lower_bound_seconds = 0;      ///< max(compute / cores, longest sampled item)
+  double efficiency = 0;               ///< lower bound / makespan
+  double coordinator_cpu_seconds = 0;  ///< CPU time of the coordinator's own thread
+  std::vector<double> node_busy_seconds;
+  std::vector<Failure> failures;
+  std::int64_t pressure_events = 0;  ///< times a node entered memory pressure
+  bool stopped = false;              ///< the sink or fail_fast ended the run early
+};
+
+}  // namespace amorsize

@@ -1,0 +1,703 @@
+// The protocol: one coordinator (rank 0) and workers (the other ranks, plus threads of rank 0
+// when its node has cores to spare). Plain MPI C API, one thread making MPI calls per rank.
+#include "amorsize/detail/engine.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "amorsize/profile.hpp"
+#include "amorsize/schedule.hpp"
+#include "amorsize/topology.hpp"
+#include "memory_probe.hpp"
+#include "polite_wait.hpp"
+#include "wire.hpp"
+
+namespace amorsize::detail {
+
+double thread_seconds_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+namespace {
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    throw error(std::string("amorsize: ") + what + " failed: " + std::string(text, len));
+  }
+}
+
+// Receives the message announced by `status` into `buffer`.
+void receive(MPI_Comm comm, const MPI_Status& status, std::vector<char>& buffer) {
+  int bytes = 0;
+  check(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+  buffer.resize(std::size_t(bytes));
+  check(MPI_Recv(buffer.data(), bytes, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm,
+                 MPI_STATUS_IGNORE),
+        "MPI_Recv");
+}
+
+// Sends without blocking and keeps each buffer alive until its send completes.
+class Sender {
+ public:
+  explicit Sender(MPI_Comm comm) : comm_(comm) {}
+  ~Sender() { finish(); }
+  void send(int dest, int tag, std::vector<char> data) {
+    reap();
+    pending_.push_back({MPI_REQUEST_NULL, std::move(data)});
+    auto& p = pending_.back();
+    check(MPI_Isend(p.data.data(), int(p.data.size()), MPI_BYTE, dest, tag, comm_, &p.request),
+          "MPI_Isend");
+  }
+  void reap() {
+    while (!pending_.empty()) {
+      int done = 0;
+      check(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) break;
+      pending_.pop_front();
+    }
+  }
+  void finish() {
+    PoliteWait wait(PoliteWait::kWorker);
+    while (!pending_.empty()) {
+      reap();
+      if (!pending_.empty()) wait.idle();
+    }
+  }
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    std::vector<char> data;
+  };
+  MPI_Comm comm_;
+  std::deque<Pending> pending_;
+};
+
+// Runs one chunk and builds its result message.
+std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char* items,
+                            std::size_t size, bool pressured) {
+  std::vector<char> results;
+  std::vector<Failure> failures;
+  const double cpu0 = detail::process_cpu_seconds();
+  const double t0 = thread_seconds_now();
+  codec.execute(h.first, h.count, items, size, results, failures, nullptr);
+  wire::ResultHeader r{};
+  r.seq = h.seq;
+  r.first = h.first;
+  r.count = h.count;
+  r.compute_seconds = thread_seconds_now() - t0;
+  r.cpu_seconds = detail::process_cpu_seconds() - cpu0;
+  r.results_bytes = std::int64_t(results.size());
+  r.failures = std::int64_t(failures.size());
+  r.pressured = pressured ? 1 : 0;
+  std::vector<char> out;
+  out.reserve(sizeof r + results.size() + 32 * failures.size());
+  wire::put(out, r);
+  out.insert(out.end(), results.begin(), results.end());
+  wire::put_failures(out, failures);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker rank: receives chunks, runs them, sends results, until told to stop.
+
+void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int rank) {
+  MemoryWatch memory(options, rank);
+  Sender sender(comm);
+  std::deque<std::vector<char>> chunks;
+  std::vector<char> buffer;
+  PoliteWait wait(PoliteWait::kWorker);
+  bool stop = false;
+  bool reported_pressure = false;
+  while (true) {
+    int flag = 1;
+    while (flag) {
+      MPI_Status status;
+      check(MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, &status), "MPI_Iprobe");
+      if (!flag) break;
+      receive(comm, status, buffer);
+      if (status.MPI_TAG == wire::kStop) stop = true;
+      if (status.MPI_TAG == wire::kChunk) chunks.push_back(std::move(buffer));
+      buffer = {};
+    }
+    if (!chunks.empty()) {
+      std::vector<char> chunk = std::move(chunks.front());
+      chunks.pop_front();
+      wire::Reader in(chunk.data(), chunk.size());
+      const auto h = in.get<wire::ChunkHeader>();
+      const bool pressured = memory.pressured();
+      sender.send(0, wire::kResult, run_chunk(codec, h, in.here(), in.left(), pressured));
+      reported_pressure = pressured;
+      wait.reset();
+      continue;
+    }
+    if (stop) break;
+    // Idle: if this node was reported under pressure, tell the coordinator when it clears.
+    if (reported_pressure && !memory.pressured()) {
+      std::vector<char> msg;
+      wire::put(msg, wire::StatusHeader{0, 0});
+      sender.send(0, wire::kStatus, std::move(msg));
+      reported_pressure = false;
+    }
+    wait.idle();
+  }
+  sender.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads on the coordinator's rank: a local queue instead of messages.
+
+class LocalWorkers {
+ public:
+  LocalWorkers(Codec& codec, int threads) : codec_(codec) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  }
+  ~LocalWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  int size() const { return int(threads_.size()); }
+  void push(std::vector<char> chunk) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      todo_.push_back(std::move(chunk));
+    }
+    ready_.notify_one();
+  }
+  bool pop_result(std::vector<char>& out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_.empty()) return false;
+    out = std::move(done_.front());
+    done_.pop_front();
+    return true;
+  }
+
+ private:
+  void loop() {
+    while (true) {
+      std::vector<char> chunk;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [&] { return closing_ || !todo_.empty(); });
+        if (todo_.empty()) return;
+        chunk = std::move(todo_.front());
+        todo_.pop_front();
+      }
+      wire::Reader in(chunk.data(), chunk.size());
+      const auto h = in.get<wire::ChunkHeader>();
+      auto result = run_chunk(codec_, h, in.here(), in.left(), false);
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.push_back(std::move(result));
+    }
+  }
+
+  Codec& codec_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::vector<char>> todo_, done_;
+  bool closing_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Start-up on every rank: which node each rank is on, and each node's topology.
+
+struct Layout {
+  std::vector<int> node_of_rank;  // world rank -> node index (rank 0's node is 0)
+  std::vector<NodeTopology> nodes;
+  std::vector<int> ranks_on_node;
+};
+
+Layout discover(MPI_Comm comm, const RunOptions& options, int rank, int size) {
+  int leader = 0;  // lowest rank on my node
+  if (options.simulated_nodes > 0) {
+    const int n = std::min(options.simulated_nodes, size);
+    const int node = int(std::int64_t(rank) * n / size);
+    leader = int((std::int64_t(node) * size + n - 1) / n);
+  } else {
+    MPI_Comm shared;
+    check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &shared),
+          "MPI_Comm_split_type");
+    check(MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, shared), "MPI_Allreduce");
+    MPI_Comm_free(&shared);
+  }
+  std::string json;
+  if (leader == rank) json = to_json(local_topology());
+  std::vector<int> leaders(rank == 0 ? size : 0), lengths(rank == 0 ? size : 0);
+  const int length = int(json.size());
+  check(MPI_Gather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
+  check(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
+  std::vector<int> offsets(rank == 0 ? size : 0);
+  std::vector<char> all;
+  if (rank == 0) {
+    int total = 0;
+    for (int i = 0; i < size; ++i) {
+      offsets[i] = total;
+      total += lengths[i];
+    }
+    all.resize(std::size_t(total));
+  }
+  check(MPI_Gatherv(json.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
+                    MPI_CHAR, 0, comm),
+        "MPI_Gatherv");
+  Layout layout;
+  if (rank != 0) return layout;
+  std::map<int, int> node_index;  // leader rank -> node
+  layout.node_of_rank.resize(std::size_t(size));
+  for (int r = 0; r < size; ++r) {
+    auto it = node_index.find(leaders[r]);
+    if (it == node_index.end()) {
+      it = node_index.emplace(leaders[r], int(layout.nodes.size())).first;
+      const int l = leaders[r];
+      layout.nodes.push_back(
+          node_topology_from_json(std::string(all.data() + offsets[l], std::size_t(lengths[l]))));
+      layout.ranks_on_node.push_back(0);
+    }
+    layout.node_of_rank[r] = it->second;
+    layout.ranks_on_node[it->second] += 1;
+  }
+  if (options.simulated_nodes > 0) {
+    // Simulated nodes share one machine: split its cores between them by rank count.
+    for (std::size_t n = 0; n < layout.nodes.size(); ++n) {
+      auto& node = layout.nodes[n];
+      node.cores =
+          std::max(1, int(std::lround(double(node.cores) * layout.ranks_on_node[n] / size)));
+      node.name += "/sim" + std::to_string(n);
+    }
+  }
+  return layout;
+}
+
+// One-way latency from rank 0 to rank 1: half the best of a few 8-byte round trips.
+double measure_latency(MPI_Comm comm, int rank, int size) {
+  constexpr int kRoundTrips = 16;
+  if (size < 2 || rank > 1) return Cluster::kDefaultLatencySeconds;
+  std::int64_t token = 0;
+  double best = 1e9;
+  for (int i = 0; i < kRoundTrips; ++i) {
+    const double t0 = MPI_Wtime();
+    if (rank == 0) {
+      check(MPI_Send(&token, 1, MPI_INT64_T, 1, 99, comm), "MPI_Send");
+      check(MPI_Recv(&token, 1, MPI_INT64_T, 1, 99, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    } else {
+      check(MPI_Recv(&token, 1, MPI_INT64_T, 0, 99, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+      check(MPI_Send(&token, 1, MPI_INT64_T, 0, 99, comm), "MPI_Send");
+    }
+    best = std::min(best, MPI_Wtime() - t0);
+  }
+  return best / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The coordinator.
+
+class Coordinator {
+ public:
+  Coordinator(MPI_Comm comm, Codec& codec, const RunOptions& options, int size, Layout layout,
+              double latency, double start)
+      : comm_(comm),
+        codec_(codec),
+        options_(options),
+        size_(size),
+        layout_(std::move(layout)),
+        latency_(latency),
+        start_(start),
+        sender_(comm) {}
+
+  RunReport run() {
+    sample();
+    next_delivery_ = next_index_;
+    make_plan();
+    report_.plan_seconds = now();
+    if (!done_sampling_only()) {
+      if (plan_.serial && options_.allow_serial) {
+        run_serially();
+      } else {
+        run_parallel();
+      }
+    }
+    for (int r = 1; r < size_; ++r) sender_.send(r, wire::kStop, {});
+    sender_.finish();
+    finish_report();
+    return report_;
+  }
+
+ private:
+  double now() const { return MPI_Wtime() - start_; }
+
+  // Rank 0 runs the first items itself: their times, sizes, memory and threads make the
+  // profile; their results go to the sink in place.
+  void sample() {
+    std::vector<double> seconds;
+    double in_bytes = 0, out_bytes = 0, cpu = 0, wall = 0, mem_peak = 0;
+    const double t_begin = thread_seconds_now();
+    while (int(seconds.size()) < options_.sample_max_items) {
+      const bool enough = int(seconds.size()) >= options_.sample_min_items &&
+                          thread_seconds_now() - t_begin >= options_.sample_budget_seconds;
+      if (enough) break;
+      std::vector<char> item;
+      if (codec_.pull(1, item) == 0) {
+        exhausted_ = true;
+        break;
+      }
+      std::vector<char> result;
+      std::vector<Failure> failures;
+      std::vector<double> t;
+      const auto rss0 = detail::resident_bytes();
+      const double cpu0 = detail::process_cpu_seconds();
+      codec_.execute(next_index_, 1, item.data(), item.size(), result, failures, &t);
+      cpu += detail::process_cpu_seconds() - cpu0;
+      wall += t.front();
+      const auto rss1 = detail::resident_bytes();
+      if (rss1 > rss0) mem_peak = std::max(mem_peak, double(rss1 - rss0));
+      seconds.push_back(t.front());
+      in_bytes += double(item.size());
+      out_bytes += double(result.size());
+      report_.compute_seconds += t.front();
+      record_failures(failures);
+      if (!stopped_ && !codec_.deliver(next_index_, 1, result.data(), result.size(), failures))
+        stopped_ = true;
+      if (failures.empty()) ++report_.delivered;
+      ++next_index_;
+      ++report_.items;
+      if (stopped_) break;
+    }
+    report_.sampled = next_index_;
+    const TimingStats stats = summarize(seconds);
+    profile_.item_seconds_mean = std::max(stats.mean, 1e-9);
+    profile_.item_seconds_cv = stats.cv;
+    profile_.item_seconds_p50 = stats.p50;
+    profile_.item_seconds_p95 = stats.p95;
+    profile_.item_seconds_max = stats.max;
+    longest_item_ = stats.max;
+    if (!seconds.empty()) {
+      profile_.bytes_in = in_bytes / double(seconds.size());
+      profile_.bytes_out = out_bytes / double(seconds.size());
+    }
+    profile_.mem_per_item_bytes = mem_peak;
+    profile_.threads_per_item = wall > 0 ? std::max(1.0, std::round(cpu / wall)) : 1.0;
+    profile_.sample_count = int(seconds.size());
+    profile_.source = "sampled";
+    if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
+  }
+
+  bool done_sampling_only() const { return exhausted_ || stopped_; }
+
+  void make_plan() {
+    Cluster cluster;
+    cluster.nodes = layout_.nodes;
+    cluster.latency_seconds = latency_;
+    plan_ = amorsize::plan(profile_, cluster, options_.plan);
+    // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
+    if (options_.recorder) options_.recorder->on_plan(plan_);
+    for (const auto& n : layout_.nodes) report_.cores += n.cores;
+  }
+
+  void run_serially() {
+    std::vector<char> items, results;
+    while (!stopped_) {
+      items.clear();
+      results.clear();
+      const std::int64_t want = std::max<std::int64_t>(plan_.max_chunk, 1);
+      const std::int64_t count = codec_.pull(want, items);
+      if (count == 0) break;
+      wire::ChunkHeader h{report_.chunks, next_index_, count};
+      next_index_ += count;
+      const double t0 = now();
+      auto msg = run_chunk(codec_, h, items.data(), items.size(), false);
+      handle_result(msg.data(), msg.size(), 0, t0);
+      if (count < want) break;
+    }
+  }
+
+  struct Slot {
+    int rank;  // 0 = the local thread pool
+    int node;
+    int capacity;  // chunks it may hold
+    int outstanding = 0;
+  };
+
+  struct Outstanding {
+    std::size_t slot;
+    double dispatch;
+    std::int64_t bytes_in;
+  };
+
+  void run_parallel() {
+    // Which ranks work: per node, as many as the plan's workers (the coordinator's threads
+    // fill what its node has left).
+    std::vector<int> used(layout_.nodes.size(), 0);
+    for (int r = 1; r < size_; ++r) {
+      const int node = layout_.node_of_rank[r];
+      if (used[node] >= plan_.nodes[node].workers) continue;
+      ++used[node];
+      slots_.push_back({r, node, plan_.inflight_per_worker});
+    }
+    int threads = 0;
+    if (plan_.coordinator_computes || size_ == 1)
+      threads = std::max(0, plan_.nodes[0].workers - used[0]);
+    if (threads > 0) {
+      local_ = std::make_unique<LocalWorkers>(codec_, threads);
+      slots_.push_back({0, 0, threads * plan_.inflight_per_worker});
+    }
+    if (slots_.empty()) {  // nothing to run on: the coordinator computes after all
+      local_ = std::make_unique<LocalWorkers>(codec_, 1);
+      slots_.push_back({0, 0, plan_.inflight_per_worker});
+    }
+    schedule_ = std::make_unique<ChunkSchedule>(plan_);
+    pressured_.assign(layout_.nodes.size(), false);
+    // The plan's window, but never so small that a worker would go without a chunk.
+    window_ = std::max<std::int64_t>(plan_.reorder_window, std::int64_t(slots_.size()) + 1);
+
+    const double chunk_seconds = double(plan_.chunk_size) * plan_.item_seconds_mean;
+    PoliteWait wait(PoliteWait::kCoordinator, chunk_seconds);
+    wait_ = &wait;
+    std::vector<char> buffer;
+    fill_all();
+    while (!(outstanding_.empty() && (exhausted_ || stopped_))) {
+      bool progress = false;
+      int flag = 1;
+      while (flag) {
+        MPI_Status status;
+        check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
+        if (!flag) break;
+        receive(comm_, status, buffer);
+        progress = true;
+        const int node = layout_.node_of_rank[status.MPI_SOURCE];
+        if (status.MPI_TAG == wire::kResult) {
+          handle_result(buffer.data(), buffer.size(), node, -1);
+        } else if (status.MPI_TAG == wire::kStatus) {
+          wire::Reader in(buffer.data(), buffer.size());
+          set_pressure(node, in.get<wire::StatusHeader>().pressured != 0);
+        }
+      }
+      if (local_) {
+        while (local_->pop_result(buffer)) {
+          progress = true;
+          handle_result(buffer.data(), buffer.size(), 0, -1);
+        }
+      }
+      if (progress) {
+        fill_all();
+        sender_.reap();
+        wait.reset();
+      } else {
+        wait.idle();
+      }
+    }
+    wait_ = nullptr;
+    local_.reset();
+  }
+
+  bool window_full() const {
+    if (!plan_.ordered) return false;
+    return std::int64_t(outstanding_.size() + reorder_.size()) >= window_;
+  }
+
+  void fill_all() {
+    for (std::size_t s = 0; s < slots_.size(); ++s) {
+      while (slots_[s].outstanding < slots_[s].capacity && dispatch(s)) {
+      }
+    }
+  }
+
+  bool dispatch(std::size_t s) {
+    if (exhausted_ || stopped_ || pressured_[slots_[s].node] || window_full()) return false;
+    std::optional<std::int64_t> remaining;
+    if (auto n = codec_.size()) remaining = std::max<std::int64_t>(0, *n - next_index_);
+    if (remaining && *remaining == 0) {
+      exhausted_ = true;
+      return false;
+    }
+    const std::int64_t want = schedule_->next(remaining, plan_.nodes[slots_[s].node].chunk_weight);
+    std::vector<char> msg;
+    const wire::ChunkHeader h{seq_, next_index_, 0};
+    wire::put(msg, h);
+    const std::int64_t count = codec_.pull(want, msg);
+    if (count < want) exhausted_ = true;
+    if (count == 0) return false;
+    reinterpret_cast<wire::ChunkHeader*>(msg.data())->count = count;
+    outstanding_.emplace(seq_, Outstanding{s, now(), std::int64_t(msg.size())});
+    if (wait_) wait_->set_chunk(double(count) * schedule_->item_seconds());
+    ++seq_;
+    next_index_ += count;
+    ++slots_[s].outstanding;
+    if (slots_[s].rank == 0)
+      local_->push(std::move(msg));
+    else
+      sender_.send(slots_[s].rank, wire::kChunk, std::move(msg));
+    return true;
+  }
+
+  void set_pressure(int node, bool pressured) {
+    if (pressured_.empty() || pressured_[node] == pressured) return;
+    pressured_[node] = pressured;
+    if (pressured) ++report_.pressure_events;
+    if (options_.recorder) options_.recorder->on_pressure(node, now(), pressured);
+  }
+
+  void record_failures(const std::vector<Failure>& failures) {
+    for (const auto& f : failures) report_.failures.push_back(f);
+    if (!failures.empty() && options_.fail_fast) stopped_ = true;
+  }
+
+  // A result arrived (from a rank, a local thread, or the serial loop when dispatch >= 0).
+  void handle_result(const char* data, std::size_t size, int node, double dispatch) {
+    wire::Reader in(data, size);
+    const auto r = in.get<wire::ResultHeader>();
+    const char* results = in.take(std::size_t(r.results_bytes));
+    std::vector<Failure> failures = wire::get_failures(in, r.failures);
+
+    ChunkRecord rec;
+    rec.seq = r.seq;
+    rec.first = r.first;
+    rec.count = r.count;
+    rec.node = node;
+    rec.receive_seconds = now();
+    rec.compute_seconds = r.compute_seconds;
+    rec.bytes_out = r.results_bytes;
+    rec.failed = r.failures;
+    if (dispatch >= 0) {
+      rec.dispatch_seconds = dispatch;
+    } else {
+      auto it = outstanding_.find(r.seq);
+      if (it == outstanding_.end()) throw error("amorsize: result for an unknown chunk");
+      const Slot& slot = slots_[it->second.slot];
+      rec.rank = slot.rank;
+      rec.node = slot.node;
+      rec.dispatch_seconds = it->second.dispatch;
+      rec.bytes_in = it->second.bytes_in;
+      --slots_[it->second.slot].outstanding;
+      outstanding_.erase(it);
+      if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0);
+      schedule_->observe(r.count, r.compute_seconds);
+    }
+    ++report_.chunks;
+    report_.items += r.count;
+    report_.compute_seconds += r.compute_seconds;
+    if (std::size_t(rec.node) < busy_.size()) busy_[rec.node] += r.compute_seconds;
+    if (options_.recorder) options_.recorder->on_chunk(rec);
+    record_failures(failures);
+
+    if (!plan_.ordered || dispatch >= 0) {
+      deliver(r.first, r.count, results, std::size_t(r.results_bytes), failures);
+      return;
+    }
+    Pending p{r.count, std::vector<char>(results, results + r.results_bytes), std::move(failures)};
+    reorder_.emplace(r.first, std::move(p));
+    while (!reorder_.empty() && reorder_.begin()->first == next_delivery_) {
+      auto node_it = reorder_.begin();
+      deliver(node_it->first, node_it->second.count, node_it->second.data.data(),
+              node_it->second.data.size(), node_it->second.failures);
+      reorder_.erase(node_it);
+    }
+  }
+
+  void deliver(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
+               const std::vector<Failure>& failures) {
+    next_delivery_ = first + count;
+    if (stopped_ && sink_closed_) return;
+    if (!codec_.deliver(first, count, data, size, failures)) {
+      stopped_ = true;
+      sink_closed_ = true;
+    }
+    report_.delivered += count - std::int64_t(failures.size());
+  }
+
+  void finish_report() {
+    report_.plan = plan_;
+    report_.ranks = size_;
+    report_.makespan_seconds = now();
+    report_.node_busy_seconds = busy_;
+    report_.stopped = stopped_;
+    report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
+    if (report_.cores > 0)
+      report_.lower_bound_seconds =
+          std::max(report_.compute_seconds / report_.cores, longest_item_);
+    report_.efficiency =
+        report_.makespan_seconds > 0 ? report_.lower_bound_seconds / report_.makespan_seconds : 0;
+  }
+
+  struct Pending {
+    std::int64_t count;
+    std::vector<char> data;
+    std::vector<Failure> failures;
+  };
+
+  MPI_Comm comm_;
+  Codec& codec_;
+  const RunOptions& options_;
+  int size_;
+  Layout layout_;
+  double latency_;
+  double start_;
+  double cpu_start_ = thread_cpu_seconds();
+  Sender sender_;
+  WorkloadProfile profile_;
+  Plan plan_;
+  RunReport report_;
+  std::unique_ptr<ChunkSchedule> schedule_;
+  std::unique_ptr<LocalWorkers> local_;
+  PoliteWait* wait_ = nullptr;
+  std::vector<Slot> slots_;
+  std::map<std::int64_t, Outstanding> outstanding_;
+  std::map<std::int64_t, Pending> reorder_;
+  std::vector<bool> pressured_;
+  std::vector<double> busy_ = std::vector<double>(layout_.nodes.size(), 0.0);
+  std::int64_t window_ = 0;
+  std::int64_t next_index_ = 0;
+  std::int64_t next_delivery_ = 0;
+  std::int64_t seq_ = 0;
+  double longest_item_ = 0;
+  bool exhausted_ = false;
+  bool stopped_ = false;
+  bool sink_closed_ = false;
+};
+
+}  // namespace
+
+RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
+  options.plan.validate();
+  int rank = 0, size = 1;
+  check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  check(MPI_Barrier(comm), "MPI_Barrier");
+  const double start = MPI_Wtime();
+  Layout layout = discover(comm, options, rank, size);
+  const double latency = measure_latency(comm, rank, size);
+  RunReport report;
+  if (rank == 0) {
+    Coordinator coordinator(comm, codec, options, size, std::move(layout), latency, start);
+    report = coordinator.run();
+  } else {
+    worker_loop(comm, codec, options, rank);
+  }
+  return report;
+}
+
+}  // namespace amorsize::detail

@@ -1,0 +1,275 @@
+// amorsize::run on a few ranks: delivery guarantees, failures, backpressure, stopping,
+// sampling and simulated nodes. Every test runs on all ranks; checks are made on rank 0.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "amorsize/run.hpp"
+#include "amorsize/workload.hpp"
+
+namespace amorsize {
+namespace {
+
+int rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int ranks() {
+  int n = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+// An item that takes a pseudo-random 0..200 us, so chunks finish out of order.
+std::int64_t jittery(std::int64_t i) {
+  busy_wait(200e-6 * uniform01(7, std::uint64_t(i)));
+  return i * 3;
+}
+
+RunOptions small_chunks(Order order) {
+  RunOptions o;
+  o.plan.order = order;
+  o.plan.target_chunk_duration_seconds = 2e-3;  // many chunks, many chances to reorder
+  o.allow_serial = false;
+  return o;
+}
+
+class Delivery {
+ public:
+  explicit Delivery(std::int64_t n) : seen_(std::size_t(n), 0) {}
+  void operator()(std::int64_t i, std::int64_t value) {
+    if (i < 0 || i >= std::int64_t(seen_.size()) || value != 3 * i)
+      bad_ = true;
+    else
+      seen_[std::size_t(i)]++;
+    if (i < last_) in_order_ = false;
+    last_ = i;
+  }
+  bool exactly_once() const {
+    if (bad_) return false;
+    for (int s : seen_)
+      if (s != 1) return false;
+    return true;
+  }
+  bool in_order() const { return in_order_; }
+
+ private:
+  std::vector<int> seen_;
+  std::int64_t last_ = -1;
+  bool in_order_ = true, bad_ = false;
+};
+
+TEST(MpiRun, OrderedDeliveryIsExactlyOnceAndInOrderUnderRandomDelays) {
+  const std::int64_t n = 20000;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, small_chunks(Order::ordered));
+  if (rank() != 0) return;
+  EXPECT_TRUE(r.plan.ordered);
+  EXPECT_GT(r.chunks, 3 * (ranks() - 1)) << "too few chunks to test reordering";
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_TRUE(d.in_order());
+  EXPECT_EQ(r.items, n);
+  EXPECT_EQ(r.delivered, n);
+}
+
+TEST(MpiRun, UnorderedModeDeliversEveryItem) {
+  const std::int64_t n = 20000;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, small_chunks(Order::unordered));
+  if (rank() != 0) return;
+  EXPECT_FALSE(r.plan.ordered);
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_EQ(r.delivered, n);
+}
+
+TEST(MpiRun, ThrowingItemIsReportedAndOthersComplete) {
+  const std::int64_t n = 5000;
+  std::int64_t delivered = 0;
+  bool saw_bad = false;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        if (i == 37 || i == 4321) throw std::runtime_error("bad item " + std::to_string(i));
+        return jittery(i);
+      },
+      [&](std::int64_t i, std::int64_t) {
+        ++delivered;
+        saw_bad |= i == 37 || i == 4321;
+      },
+      small_chunks(Order::ordered));
+  if (rank() != 0) return;
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(r.failures[0].index + r.failures[1].index, 37 + 4321);
+  for (const auto& f : r.failures) EXPECT_EQ(f.message, "bad item " + std::to_string(f.index));
+  EXPECT_EQ(delivered, n - 2);
+  EXPECT_FALSE(saw_bad);
+  EXPECT_FALSE(r.stopped);
+}
+
+TEST(MpiRun, FailFastStopsTheRun) {
+  const std::int64_t n = 200000;
+  std::int64_t delivered = 0;
+  RunOptions o = small_chunks(Order::unordered);
+  o.fail_fast = true;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        if (i == 3000) throw std::runtime_error("stop here");
+        return jittery(i);
+      },
+      [&](std::int64_t, std::int64_t) { ++delivered; }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(r.stopped);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].index, 3000);
+  EXPECT_LT(delivered, n / 2);
+}
+
+TEST(MpiRun, UnboundedSourceStopsCleanlyWhenTheSinkSaysSo) {
+  std::int64_t next = 0, delivered = 0, after_stop = 0;
+  bool stopped = false;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::generator([&]() -> std::optional<std::int64_t> { return next++; }),
+      jittery,
+      [&](std::int64_t i, std::int64_t v) {
+        if (stopped) ++after_stop;
+        EXPECT_EQ(v, 3 * i);
+        ++delivered;
+        stopped = delivered == 30000;
+        return !stopped;
+      },
+      small_chunks(Order::ordered));
+  if (rank() != 0) return;
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(delivered, 30000);
+  EXPECT_EQ(after_stop, 0);
+  EXPECT_FALSE(r.plan.items.has_value());
+}
+
+TEST(MpiRun, SampledItemsAreNotRunTwice) {
+  const std::int64_t n = 3000;
+  std::vector<int> runs(n, 0);  // per rank, then summed over ranks
+  std::vector<std::int64_t> order;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [&](std::int64_t i) {
+        __atomic_fetch_add(&runs[std::size_t(i)], 1, __ATOMIC_RELAXED);
+        return jittery(i);
+      },
+      [&](std::int64_t i, std::int64_t) { order.push_back(i); }, small_chunks(Order::ordered));
+  std::vector<int> total(n, 0);
+  MPI_Reduce(runs.data(), total.data(), int(n), MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+  if (rank() != 0) return;
+  EXPECT_GE(r.sampled, 4);
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(total[std::size_t(i)], 1) << "item " << i;
+  ASSERT_EQ(order.size(), std::size_t(n));
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(order[std::size_t(i)], i);
+}
+
+TEST(MpiRun, SimulatedNodesGroupRanks) {
+  const std::int64_t n = 20000;
+  RunOptions o = small_chunks(Order::unordered);
+  o.simulated_nodes = 2;
+  std::map<int, std::int64_t> items_per_node;
+  struct ByNode : Recorder {
+    std::map<int, std::int64_t>* out;
+    void on_chunk(const ChunkRecord& c) override { (*out)[c.node] += c.count; }
+  } recorder;
+  recorder.out = &items_per_node;
+  o.recorder = &recorder;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  ASSERT_EQ(r.plan.nodes.size(), 2u);
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_GT(items_per_node[0], 0);
+  EXPECT_GT(items_per_node[1], 0);
+}
+
+TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
+  // Ranks split into two simulated nodes; node 1's probe reports 95% of memory in use from its
+  // 3rd to its 150th reading, then 10%.
+  const std::int64_t n = 40000;
+  RunOptions o = small_chunks(Order::unordered);
+  o.simulated_nodes = 2;
+  int readings = 0;
+  o.memory_probe = [&](int r) {
+    MemorySample s{90, 100};
+    if (r >= ranks() / 2) {
+      ++readings;
+      if (readings >= 3 && readings < 150) s.available_bytes = 5;
+    }
+    return s;
+  };
+  struct Events : Recorder {
+    std::vector<std::pair<double, bool>> pressure;
+    std::vector<ChunkRecord> chunks;
+    void on_pressure(int node, double t, bool p) override {
+      if (node == 1) pressure.push_back({t, p});
+    }
+    void on_chunk(const ChunkRecord& c) override {
+      if (c.node == 1) chunks.push_back(c);
+    }
+  } events;
+  o.recorder = &events;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  ASSERT_GE(events.pressure.size(), 2u);
+  EXPECT_TRUE(events.pressure[0].second);
+  EXPECT_FALSE(events.pressure[1].second);
+  EXPECT_EQ(r.pressure_events, 1);
+  const double on = events.pressure[0].first, off = events.pressure[1].first;
+  EXPECT_GT(off, on);
+  int after = 0;
+  for (const auto& c : events.chunks) {
+    EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
+        << "chunk " << c.seq << " sent to the pressured node at " << c.dispatch_seconds;
+    after += c.dispatch_seconds >= off;
+  }
+  EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+}
+
+TEST(MpiRun, SerializesStringsAndVectors) {
+  std::vector<std::string> words = {"alpha", "beta", "gamma", "", "delta"};
+  for (int i = 0; i < 500; ++i) words.push_back(std::string(std::size_t(i % 17), 'x'));
+  std::vector<std::vector<int>> got(words.size());
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::container(words),
+      [](const std::string& w) { return std::vector<int>(w.begin(), w.end()); },
+      [&](std::int64_t i, std::vector<int> v) { got[std::size_t(i)] = std::move(v); },
+      small_chunks(Order::automatic));
+  if (rank() != 0) return;
+  EXPECT_EQ(r.delivered, std::int64_t(words.size()));
+  for (std::size_t i = 0; i < words.size(); ++i)
+    ASSERT_EQ(got[i], std::vector<int>(words[i].begin(), words[i].end())) << i;
+}
+
+TEST(MpiRun, TinyWorkloadRunsSeriallyOnRankZero) {
+  std::int64_t delivered = 0;
+  RunOptions o;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, 50), [](std::int64_t i) { return i; },
+      [&](std::int64_t, std::int64_t) { ++delivered; }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(r.plan.serial);
+  EXPECT_EQ(delivered, 50);
+}
+
+}  // namespace
+}  // namespace amorsize
