@@ -13,5 +13,9 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=$
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 message("${last_output}")
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+run(${WORK_DIR}/build/runtime_consumer)
+message("${last_output}")
 # The installed command runs from the prefix too.
 run(${prefix}/bin/amorsize plan --workload const:mean=1ms,n=1000 --json)
