@@ -25,12 +25,24 @@ struct ChunkRecord {
   std::int64_t count = 0;
   int node = 0;
   int rank = 0;  ///< MPI rank that ran it (0 for the coordinator's threads)
-  double dispatch_seconds = 0;
-  double receive_seconds = 0;
-  double compute_seconds = 0;
+  double dispatch_seconds = 0;  ///< sent by the coordinator
+  double start_seconds = 0;     ///< the worker began the first item (clock offset applied)
+  double end_seconds = 0;       ///< the worker finished the last item
+  double receive_seconds = 0;   ///< the result reached the coordinator
+  double compute_seconds = 0;   ///< time in the items (end - start, as the worker measured)
   std::int64_t bytes_in = 0;
   std::int64_t bytes_out = 0;
   std::int64_t failed = 0;
+};
+
+/// One item measured while sampling, before the plan.
+struct SampleRecord {
+  std::int64_t item = 0;
+  int node = 0;
+  double seconds = 0;
+  double bytes_in = 0;
+  double bytes_out = 0;
+  double memory_bytes = 0;  ///< growth of the resident set while the item ran
 };
 
 /// Memory as a node's probe sees it.
@@ -43,7 +55,9 @@ struct MemorySample {
 class Recorder {
  public:
   virtual ~Recorder() = default;
+  virtual void on_nodes(const std::vector<NodeTopology>& /*nodes*/) {}
   virtual void on_plan(const Plan&) {}
+  virtual void on_sample(const SampleRecord&) {}
   virtual void on_chunk(const ChunkRecord&) {}
   virtual void on_pressure(int /*node*/, double /*seconds*/, bool /*pressured*/) {}
 };

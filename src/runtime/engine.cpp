@@ -100,13 +100,15 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   std::vector<char> results;
   std::vector<Failure> failures;
   const double cpu0 = detail::process_cpu_seconds();
-  const double t0 = thread_seconds_now();
+  const double t0 = MPI_Wtime();
   codec.execute(h.first, h.count, items, size, results, failures, nullptr);
   wire::ResultHeader r{};
   r.seq = h.seq;
   r.first = h.first;
   r.count = h.count;
-  r.compute_seconds = thread_seconds_now() - t0;
+  r.end_wtime = MPI_Wtime();
+  r.start_wtime = t0;
+  r.compute_seconds = r.end_wtime - t0;
   r.cpu_seconds = detail::process_cpu_seconds() - cpu0;
   r.results_bytes = std::int64_t(results.size());
   r.failures = std::int64_t(failures.size());
@@ -293,24 +295,46 @@ Layout discover(MPI_Comm comm, const RunOptions& options, int rank, int size) {
   return layout;
 }
 
-// One-way latency from rank 0 to rank 1: half the best of a few 8-byte round trips.
-double measure_latency(MPI_Comm comm, int rank, int size) {
-  constexpr int kRoundTrips = 16;
-  if (size < 2 || rank > 1) return Cluster::kDefaultLatencySeconds;
-  std::int64_t token = 0;
-  double best = 1e9;
-  for (int i = 0; i < kRoundTrips; ++i) {
-    const double t0 = MPI_Wtime();
-    if (rank == 0) {
-      check(MPI_Send(&token, 1, MPI_INT64_T, 1, 99, comm), "MPI_Send");
-      check(MPI_Recv(&token, 1, MPI_INT64_T, 1, 99, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-    } else {
-      check(MPI_Recv(&token, 1, MPI_INT64_T, 0, 99, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-      check(MPI_Send(&token, 1, MPI_INT64_T, 0, 99, comm), "MPI_Send");
+// Clocks: MPI_Wtime starts near 0 on each rank. Rank 0 pings every rank a few times; the
+// round trip with the smallest time gives that rank's clock offset (its clock minus rank 0's,
+// at the midpoint) and the one-way latency (half the best round trip of all).
+struct Clocks {
+  std::vector<double> offset;  // per rank, seconds to subtract from its MPI_Wtime
+  double latency = Cluster::kDefaultLatencySeconds;
+};
+
+Clocks measure_clocks(MPI_Comm comm, int rank, int size) {
+  constexpr int kRoundTrips = 4;
+  constexpr int kTag = 99;
+  Clocks clocks;
+  if (rank == 0) {
+    clocks.offset.assign(std::size_t(size), 0.0);
+    double best_overall = 1e9;
+    for (int r = 1; r < size; ++r) {
+      double best = 1e9;
+      for (int i = 0; i < kRoundTrips; ++i) {
+        double remote = 0;
+        const double t0 = MPI_Wtime();
+        check(MPI_Send(&t0, 1, MPI_DOUBLE, r, kTag, comm), "MPI_Send");
+        check(MPI_Recv(&remote, 1, MPI_DOUBLE, r, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+        const double t1 = MPI_Wtime();
+        if (t1 - t0 < best) {
+          best = t1 - t0;
+          clocks.offset[std::size_t(r)] = remote - (t0 + t1) / 2;
+        }
+      }
+      best_overall = std::min(best_overall, best);
     }
-    best = std::min(best, MPI_Wtime() - t0);
+    if (size > 1) clocks.latency = best_overall / 2;
+  } else {
+    for (int i = 0; i < kRoundTrips; ++i) {
+      double t = 0;
+      check(MPI_Recv(&t, 1, MPI_DOUBLE, 0, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+      t = MPI_Wtime();
+      check(MPI_Send(&t, 1, MPI_DOUBLE, 0, kTag, comm), "MPI_Send");
+    }
   }
-  return best / 2;
+  return clocks;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,13 +343,13 @@ double measure_latency(MPI_Comm comm, int rank, int size) {
 class Coordinator {
  public:
   Coordinator(MPI_Comm comm, Codec& codec, const RunOptions& options, int size, Layout layout,
-              double latency, double start)
+              Clocks clocks, double start)
       : comm_(comm),
         codec_(codec),
         options_(options),
         size_(size),
         layout_(std::move(layout)),
-        latency_(latency),
+        clocks_(std::move(clocks)),
         start_(start),
         sender_(comm) {}
 
@@ -378,6 +402,10 @@ class Coordinator {
       seconds.push_back(t.front());
       in_bytes += double(item.size());
       out_bytes += double(result.size());
+      if (options_.recorder)
+        options_.recorder->on_sample({next_index_, 0, t.front(), double(item.size()),
+                                      double(result.size()),
+                                      rss1 > rss0 ? double(rss1 - rss0) : 0.0});
       report_.compute_seconds += t.front();
       record_failures(failures);
       if (!stopped_ && !codec_.deliver(next_index_, 1, result.data(), result.size(), failures))
@@ -411,7 +439,8 @@ class Coordinator {
   void make_plan() {
     Cluster cluster;
     cluster.nodes = layout_.nodes;
-    cluster.latency_seconds = latency_;
+    cluster.latency_seconds = clocks_.latency;
+    if (options_.recorder) options_.recorder->on_nodes(layout_.nodes);
     plan_ = amorsize::plan(profile_, cluster, options_.plan);
     // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
     if (options_.recorder) options_.recorder->on_plan(plan_);
@@ -580,6 +609,8 @@ class Coordinator {
     rec.node = node;
     rec.receive_seconds = now();
     rec.compute_seconds = r.compute_seconds;
+    rec.start_seconds = r.start_wtime - start_;
+    rec.end_seconds = r.end_wtime - start_;
     rec.bytes_out = r.results_bytes;
     rec.failed = r.failures;
     if (dispatch >= 0) {
@@ -592,6 +623,11 @@ class Coordinator {
       rec.node = slot.node;
       rec.dispatch_seconds = it->second.dispatch;
       rec.bytes_in = it->second.bytes_in;
+      if (slot.rank != 0) {
+        const double offset = clocks_.offset[std::size_t(slot.rank)];
+        rec.start_seconds -= offset;
+        rec.end_seconds -= offset;
+      }
       --slots_[it->second.slot].outstanding;
       outstanding_.erase(it);
       if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0);
@@ -654,7 +690,7 @@ class Coordinator {
   const RunOptions& options_;
   int size_;
   Layout layout_;
-  double latency_;
+  Clocks clocks_;
   double start_;
   double cpu_start_ = thread_cpu_seconds();
   Sender sender_;
@@ -689,10 +725,11 @@ RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
   check(MPI_Barrier(comm), "MPI_Barrier");
   const double start = MPI_Wtime();
   Layout layout = discover(comm, options, rank, size);
-  const double latency = measure_latency(comm, rank, size);
+  Clocks clocks = measure_clocks(comm, rank, size);
   RunReport report;
   if (rank == 0) {
-    Coordinator coordinator(comm, codec, options, size, std::move(layout), latency, start);
+    Coordinator coordinator(comm, codec, options, size, std::move(layout), std::move(clocks),
+                            start);
     report = coordinator.run();
   } else {
     worker_loop(comm, codec, options, rank);

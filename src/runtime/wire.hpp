@@ -29,6 +29,8 @@ struct ResultHeader {
   std::int64_t first;
   std::int64_t count;
   double compute_seconds;  // wall time spent in the items
+  double start_wtime;      // MPI_Wtime on the worker when the chunk began
+  double end_wtime;        // ... and ended
   double cpu_seconds;      // CPU time of the process meanwhile (nested threads)
   std::int64_t results_bytes;
   std::int64_t failures;

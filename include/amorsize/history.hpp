@@ -1,0 +1,164 @@
+#pragma once
+/// \file history.hpp
+/// The HDF5 timing log: every run appends its plan, samples and chunk timings to one file, and
+/// the model trained from those records plans the next run of the same workload without
+/// sampling.
+///
+/// \code
+///   amorsize::TimingLog log("runs.h5", "my-sweep", "mpirun -np 64 ./sweep");
+///   amorsize::RunOptions options;
+///   options.recorder = &log;                 // chunks stream into the file as the run goes
+///   auto report = amorsize::run(world, source, fn, sink, options);
+///   log.finish(report, "complete");
+/// \endcode
+///
+/// Layout of the file (schema version 1; see README "The HDF5 log"):
+///   /                 attrs schema="amorsize-log", schema_version=1
+///   /index            one row per finished run (RunIndexRow), for fast look-ups
+///   /runs/NNNNNN/     one group per run, attrs below; datasets chunks, samples, nodes, failures
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amorsize/plan.hpp"
+#include "amorsize/profile.hpp"
+#include "amorsize/run_types.hpp"
+#include "amorsize/topology.hpp"
+
+namespace amorsize {
+
+constexpr int kLogSchemaVersion = 1;
+
+struct LogOptions {
+  std::size_t flush_rows = 4096;  ///< write buffered chunk rows once this many are waiting
+  double flush_seconds = 1.0;     ///< ... or once this long has passed since the last write
+  /// Where warnings go when a write fails mid-run (default: stderr, prefixed "amorsize: ").
+  std::function<void(const std::string&)> warn;
+};
+
+/// Per-run figures kept in /index and as attributes of the run's group.
+struct RunIndexRow {
+  std::int64_t run_id = 0;
+  std::string workload_key;
+  std::string status;  ///< "running", "complete", "interrupted" or "failed"
+  double start_unix_seconds = 0;
+  double end_unix_seconds = 0;
+  std::int64_t items = 0;
+  std::int64_t chunks = 0;
+  std::int64_t failed = 0;
+  int workers = 0;
+  int cores = 0;
+  double makespan_seconds = 0;
+  double predicted_makespan_seconds = 0;  ///< what the plan predicted (0 when unknown)
+  double efficiency = 0;
+  double compute_seconds = 0;  ///< sum of item times
+  /// Item statistics of the run, from its chunks and samples (see TimingLog::finish).
+  double item_seconds_mean = 0;
+  double item_seconds_cv = 0;
+  double item_seconds_p95 = 0;
+  double item_seconds_max = 0;
+  double bytes_in = 0;   ///< per item
+  double bytes_out = 0;  ///< per item
+  double mem_per_item_bytes = 0;
+  double threads_per_item = 1;
+  bool from_history = false;  ///< the plan came from the model, without sampling
+};
+
+/// Everything logged about one run.
+struct LoggedRun {
+  RunIndexRow summary;
+  std::string command_line;
+  std::string amorsize_version;
+  std::string start_time;  ///< ISO 8601, UTC
+  std::string end_time;
+  std::string plan_json;
+  std::vector<NodeTopology> nodes;
+  std::vector<ChunkRecord> chunks;
+  std::vector<SampleRecord> samples;
+  std::vector<Failure> failures;
+  std::vector<std::pair<double, int>> pressure;  ///< (seconds, node) when a node became pressured
+};
+
+/// Writes one run into an HDF5 log as it goes (rank 0 only; one writer per file).
+class TimingLog final : public Recorder {
+ public:
+  /// Opens `path` (creating it when missing) and starts a new run. Throws invalid_argument,
+  /// before any work starts, when the file cannot be created or written, is not HDF5, or
+  /// holds another schema or schema version.
+  TimingLog(const std::string& path, std::string workload_key, std::string command_line,
+            LogOptions options = {});
+  /// A run that was not finished is marked "interrupted"; buffered rows are written first.
+  ~TimingLog() override;
+  TimingLog(const TimingLog&) = delete;
+  TimingLog& operator=(const TimingLog&) = delete;
+
+  std::int64_t run_id() const;
+  /// Marks whether the plan was made from history (stored in the index).
+  void set_from_history(bool from_history);
+
+  // Recorder: these never throw. A failed write prints one warning (LogOptions::warn) and
+  // stops logging; the run goes on and its results are not affected.
+  void on_nodes(const std::vector<NodeTopology>& nodes) override;
+  void on_plan(const Plan& plan) override;
+  void on_sample(const SampleRecord& sample) override;
+  void on_chunk(const ChunkRecord& chunk) override;
+  void on_pressure(int node, double seconds, bool pressured) override;
+
+  /// Writes what is buffered and flushes the file (a killed run keeps what was flushed).
+  void flush();
+  /// Ends the run: status ("complete", "failed" or "interrupted"), the report's figures,
+  /// failures, the item statistics, and the row in /index. Does not throw on write errors.
+  void finish(const RunReport& report, const std::string& status);
+  /// False once a write has failed.
+  bool healthy() const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+/// The runs of a log, from /index (finished runs) and the run groups (unfinished ones), oldest
+/// first. Throws invalid_argument for a missing file, a file that is not HDF5, or another
+/// schema version.
+std::vector<RunIndexRow> list_runs(const std::string& path);
+
+/// One run with all its records; `run_id` < 0 means the last run.
+LoggedRun read_run(const std::string& path, std::int64_t run_id = -1);
+
+// ---------------------------------------------------------------------------------------------
+// The model.
+
+struct ModelOptions {
+  int min_runs = 2;           ///< complete runs of the key needed before trusting history
+  double max_mean_spread = 0.25;  ///< largest coefficient of variation of per-run mean item times
+  double min_confidence = 0.7;    ///< below this, sample instead
+  int max_runs = 20;              ///< the newest runs that are used
+};
+
+/// The cluster's message costs, fitted from chunk records by least squares over
+/// (receive - dispatch) - compute = per_chunk + per_byte x (bytes in + bytes out).
+struct OverheadFit {
+  double per_chunk_seconds = 0;
+  double per_byte_seconds = 0;
+  std::int64_t chunks = 0;  ///< records used
+};
+
+struct Prediction {
+  std::optional<WorkloadProfile> profile;  ///< set when the model is confident enough
+  double confidence = 0;  ///< 0..1
+  int runs = 0;           ///< complete runs of the key found
+  OverheadFit overheads;
+  std::string reason;     ///< why the model was or was not used, in words
+};
+
+/// Predicts the profile of `workload_key` from the log at `path` (a missing log predicts
+/// nothing, with the reason).
+Prediction predict(const std::string& path, const std::string& workload_key,
+                   const ModelOptions& options = {});
+
+/// The least-squares fit over a set of chunk records.
+OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks);
+
+}  // namespace amorsize
