@@ -74,8 +74,8 @@ with open(sys.argv[1]) as f:
         if not line.strip():
             continue
         r = json.loads(line)
-        if r.get("kind") == "meta":
-            meta = r
+        if r.get("kind") in ("meta", "meta_end"):
+            meta.update(r)
             continue
         key = (r["P"], r["workload"], r["mean"])
         if key not in rows:
@@ -151,6 +151,11 @@ else:
 if peers_ran:
     print("mpi4py runs P-1 workers (rank 0 only dispatches): 1 worker at P=2. "
           "Efficiencies use the machine's physical cores (%s)." % meta.get("cores", "?"))
+busy = max(meta.get("busy_cpus_before") or 0, meta.get("busy_cpus_after") or 0)
+if busy > 0.25:
+    print("WARNING: other processes kept ~%.1f CPUs busy (before: %s, after: %s): "
+          "these efficiencies understate both programs." %
+          (busy, meta.get("busy_cpus_before"), meta.get("busy_cpus_after")))
 failed = [(k, r) for k in order for r in rows[k].values() if not ok(r)]
 if failed:
     print()
@@ -266,15 +271,31 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-"$PYTHON" - "$OUT" "$TOTAL_SECONDS" "$CORES" "$COMMIT" "$AMORSIZE" "$RUN_AMORSIZE" "$RUN_PEERS" <<'PY'
+# CPUs kept busy by other processes (over 1 s, from /proc/stat): on a 2-core machine one
+# busy background job halves every efficiency, so say so.
+busy_cpus() {
+  "$PYTHON" -c '
+import time
+def snap():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(v[:8]), v[3] + v[4]
+t0, i0 = snap(); time.sleep(1.0); t1, i1 = snap()
+import os
+print("%.2f" % ((1 - (i1 - i0) / max(1, t1 - t0)) * (os.cpu_count() or 1)))' 2>/dev/null || echo 0
+}
+BUSY=$(busy_cpus)
+if awk -v b="$BUSY" 'BEGIN { exit !(b > 0.25) }'; then
+  echo "runtime_bench: WARNING: other processes keep ~$BUSY CPUs busy; efficiencies will be low" >&2
+fi
+"$PYTHON" - "$OUT" "$TOTAL_SECONDS" "$CORES" "$COMMIT" "$AMORSIZE" "$RUN_AMORSIZE" "$RUN_PEERS" "$BUSY" <<'PY'
 import json, os, platform, sys, time
-out, total, cores, commit, amorsize, run_a, run_p = sys.argv[1:]
+out, total, cores, commit, amorsize, run_a, run_p, busy = sys.argv[1:]
 with open(out, "w") as f:
     f.write(json.dumps({"kind": "meta", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "host": platform.node(), "total_seconds": float(total),
                         "cores": int(cores), "cpus": os.cpu_count(), "commit": commit,
                         "amorsize": amorsize if run_a == "1" else None,
-                        "peers": run_p == "1"}) + "\n")
+                        "peers": run_p == "1", "busy_cpus_before": float(busy)}) + "\n")
 PY
 
 printf 'runtime_bench: %d cases x %d runs, TOTAL_SECONDS=%s, %s physical cores; estimated %.0f s (~%.1f min)\n' \
@@ -310,7 +331,19 @@ for line in reversed(lines):
         break
     except ValueError:
         continue
-err_tail = open(fe, errors="replace").read().strip().splitlines()[-3:]
+# The line of stderr that names the cause: the program's own message, an uncaught
+# exception, the signal from Open MPI's handler; not Open MPI's banners or backtraces.
+BOILERPLATE = ("---", "Primary job", "a non-zero exit code", "Per user-direction",
+               "mpirun detected", "Process name", "Exit code", "mpirun noticed", "[")
+err_lines = [l.strip() for l in open(fe, errors="replace").read().splitlines() if l.strip()]
+def pick(pred, k=2):
+    return [l for l in err_lines if pred(l)][:k]
+err_tail = (pick(lambda l: l.startswith(("amorsize", "mpi4py_bench", "terminate called"))
+                 or "what()" in l or "Error:" in l)
+            or pick(lambda l: "] Signal: " in l, 1)
+            or pick(lambda l: not l.startswith(BOILERPLATE))
+            or pick(lambda l: "mpirun noticed" in l, 1)
+            or err_lines[-2:])
 if rc == 124 or rc == 137:
     error = "timed out after %s s" % limit
 elif rc != 0:
@@ -325,7 +358,7 @@ rec = {"kind": "run", "P": int(P), "workload": wl, "mean": mean, "n": int(n),
        "ok": error is None, "result": result}
 if error:
     rec["error"] = error
-    rec["stderr_tail"] = err_tail
+    rec["stderr_tail"] = err_lines[-12:]
 with open(out, "a") as f:
     f.write(json.dumps(rec) + "\n")
 eff = result.get("efficiency") if isinstance(result, dict) else None
@@ -344,6 +377,8 @@ for c in "${CASES[@]}"; do
   done
 done
 printf 'runtime_bench: done in %d s (estimated %.0f s)\n\n' "$(($(date +%s) - start))" "$total_estimate" >&2
+BUSY_AFTER=$(busy_cpus)
+printf '{"kind": "meta_end", "busy_cpus_after": %s}\n' "$BUSY_AFTER" >>"$OUT"
 
 render_table "$OUT"
 echo

@@ -12,6 +12,7 @@
 #include "amorsize/run.hpp"
 #include "amorsize/workload.hpp"
 #include "commands.hpp"
+#include "history_setup.hpp"
 
 namespace amorsize::app {
 namespace {
@@ -27,11 +28,12 @@ struct MpiSession {
 
 }  // namespace
 
-Command add_bench_command(CLI::App& parent) {
+Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string workload, schedule = "auto", order = "auto";
     bool json = false, fail_fast = false;
     int simulated_nodes = 0;
+    HistoryArgs history;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = parent.add_subcommand(
@@ -51,8 +53,15 @@ Command add_bench_command(CLI::App& parent) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed item");
   cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->add_option("--log", args->history.log,
+                  "append this run's plan and chunk timings to an HDF5 log");
+  cmd->add_option("--history", args->history.history,
+                  "plan from the runs of this workload in an HDF5 log, without sampling when "
+                  "the model is confident (default: the --log file)");
+  cmd->add_option("--key", args->history.key,
+                  "the workload's name in the log (default: the workload spec)");
 
-  return [args]() {
+  return [args, command_line]() {
     const WorkloadSpec spec = parse_workload(args->workload);
     if (!spec.items)
       throw invalid_argument("bench needs a finite workload: add n=ITEMS to \"" + args->workload +
@@ -67,6 +76,8 @@ Command add_bench_command(CLI::App& parent) {
     MpiSession mpi;
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const std::string key = args->history.key.empty() ? spec.text : args->history.key;
+    auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options);
     std::vector<unsigned char> seen(rank == 0 ? std::size_t(n) : 0, 0);
     bool exactly_once = true, order_ok = true;
     std::int64_t last = -1;
@@ -84,6 +95,7 @@ Command add_bench_command(CLI::App& parent) {
     const RunReport report = run(MPI_COMM_WORLD, source::range(0, n), item, sink, options);
     const double makespan = MPI_Wtime() - t0;
     if (rank != 0) return 0;
+    if (log) log->finish(report, run_status(report));
 
     double sum = 0, longest = 0;
     for (std::int64_t i = 0; i < n; ++i) {

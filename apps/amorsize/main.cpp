@@ -6,6 +6,7 @@
 
 #include "amorsize/error.hpp"
 #include "commands.hpp"
+#include "history_setup.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,7 +16,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "amorsize " AMORSIZE_VERSION);
   const auto plan = amorsize::app::add_plan_command(app);
-  const auto bench = amorsize::app::add_bench_command(app);
+  std::string command_line = "amorsize";
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+  const auto bench = amorsize::app::add_bench_command(app, command_line);
+  const auto report = amorsize::app::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -31,6 +35,9 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("plan")) return plan();
     if (app.got_subcommand("bench")) return bench();
+    if (app.got_subcommand("report")) return report();
+  } catch (const amorsize::app::PeerFailed&) {
+    return 2;  // rank 0 says why
   } catch (const amorsize::invalid_argument& e) {
     std::cerr << "amorsize: " << e.what() << "\n";
     return 2;

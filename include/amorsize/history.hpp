@@ -15,13 +15,17 @@
 /// Layout of the file (schema version 1; see README "The HDF5 log"):
 ///   /                 attrs schema="amorsize-log", schema_version=1
 ///   /index            one row per finished run (RunIndexRow), for fast look-ups
-///   /runs/NNNNNN/     one group per run, attrs below; datasets chunks, samples, nodes, failures
+///   /runs/NNNNNN/     one group per run (attributes: the run's metadata and, once it ends,
+///                     its RunIndexRow); datasets chunks, samples, nodes, failures, pressure
+/// Readers take no lock and see a running log as of its last flush; a killed run keeps the
+/// status "running". One writer per file: a second TimingLog on the same file is refused.
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "amorsize/error.hpp"
 #include "amorsize/plan.hpp"
 #include "amorsize/profile.hpp"
 #include "amorsize/run_types.hpp"
@@ -130,11 +134,17 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id = -1);
 // ---------------------------------------------------------------------------------------------
 // The model.
 
+/// Confidence = runs x precision x consistency, each in [0, 1]:
+///   runs        n / (n + 0.25): 0.8 for one run, 0.89 for two, 0.95 for five;
+///   precision   1 - (CV / sqrt(items measured)) / max_standard_error: how well the runs pin
+///               the mean down;
+///   consistency 1 - (spread of the per-run means) / max_mean_spread (1 for a single run).
 struct ModelOptions {
-  int min_runs = 2;           ///< complete runs of the key needed before trusting history
-  double max_mean_spread = 0.25;  ///< largest coefficient of variation of per-run mean item times
-  double min_confidence = 0.7;    ///< below this, sample instead
-  int max_runs = 20;              ///< the newest runs that are used
+  int min_runs = 1;               ///< complete runs of the key needed before trusting history
+  double max_mean_spread = 0.25;  ///< per-run means varying this much give no confidence
+  double max_standard_error = 0.2;  ///< a relative standard error this large gives none
+  double min_confidence = 0.7;      ///< below this, sample instead
+  int max_runs = 20;                ///< the newest runs that are used
 };
 
 /// The cluster's message costs, fitted from chunk records by least squares over

@@ -69,6 +69,14 @@ struct RunOptions {
   int sample_min_items = 4;
   int sample_max_items = 64;
   double sample_budget_seconds = 0.005;
+  /// A known profile (e.g. amorsize::predict from the log): no sampling, the plan uses it.
+  /// Its `items` is replaced by the source's size.
+  std::optional<WorkloadProfile> profile;
+  /// Why the profile was or was not taken from history; added to the plan's reasons.
+  std::string profile_reason;
+  /// The cluster's fitted message costs (from history), used instead of the defaults when set.
+  std::optional<double> latency_seconds;
+  std::optional<double> bandwidth_bytes_per_second;
   bool fail_fast = false;  ///< stop at the first failed item
   /// Run serially on rank 0 when the plan says parallel does not pay.
   bool allow_serial = true;

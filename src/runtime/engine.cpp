@@ -354,7 +354,13 @@ class Coordinator {
         sender_(comm) {}
 
   RunReport run() {
-    sample();
+    if (options_.profile) {
+      profile_ = *options_.profile;
+      profile_.items = codec_.size();
+      longest_item_ = profile_.item_seconds_max;
+    } else {
+      sample();
+    }
     next_delivery_ = next_index_;
     make_plan();
     report_.plan_seconds = now();
@@ -439,9 +445,13 @@ class Coordinator {
   void make_plan() {
     Cluster cluster;
     cluster.nodes = layout_.nodes;
-    cluster.latency_seconds = clocks_.latency;
+    cluster.latency_seconds = options_.latency_seconds.value_or(clocks_.latency);
+    if (options_.bandwidth_bytes_per_second)
+      cluster.bandwidth_bytes_per_second = *options_.bandwidth_bytes_per_second;
     if (options_.recorder) options_.recorder->on_nodes(layout_.nodes);
     plan_ = amorsize::plan(profile_, cluster, options_.plan);
+    if (!options_.profile_reason.empty())
+      plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
     // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
     if (options_.recorder) options_.recorder->on_plan(plan_);
     for (const auto& n : layout_.nodes) report_.cores += n.cores;

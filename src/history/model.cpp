@@ -1,0 +1,150 @@
+// The model: item-time statistics of a workload from its earlier runs, and the cluster's
+// message costs fitted from their chunk records.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "../format.hpp"
+#include "amorsize/error.hpp"
+#include "amorsize/history.hpp"
+
+namespace amorsize {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Weighted mean of f over runs, by items.
+template <class F>
+double weighted(const std::vector<RunIndexRow>& runs, F f) {
+  double sum = 0, weight = 0;
+  for (const auto& r : runs) {
+    const double w = std::max<double>(1, double(r.items));
+    sum += w * f(r);
+    weight += w;
+  }
+  return weight > 0 ? sum / weight : 0;
+}
+
+}  // namespace
+
+OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks) {
+  // The overhead of a chunk is the time from dispatch to receipt that was neither computing nor
+  // waiting in the worker's queue behind its previous chunk (prefetched chunks wait there by
+  // design). Fit overhead = a + b * bytes by least squares.
+  std::map<int, double> previous_end;  // per rank, on the coordinator's clock
+  std::vector<const ChunkRecord*> ordered;
+  for (const auto& c : chunks) ordered.push_back(&c);
+  std::sort(ordered.begin(), ordered.end(), [](const ChunkRecord* a, const ChunkRecord* b) {
+    return a->dispatch_seconds < b->dispatch_seconds;
+  });
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const ChunkRecord* c : ordered) {
+    if (c->receive_seconds <= c->dispatch_seconds) continue;  // serial or sampled
+    double queued = 0;
+    auto it = previous_end.find(c->rank);
+    if (it != previous_end.end()) queued = std::max(0.0, it->second - c->dispatch_seconds);
+    previous_end[c->rank] = std::max(c->end_seconds, c->dispatch_seconds);
+    const double y =
+        std::max(0.0, c->receive_seconds - c->dispatch_seconds - c->compute_seconds - queued);
+    const double x = double(c->bytes_in + c->bytes_out);
+    n += 1;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  OverheadFit fit;
+  fit.chunks = std::int64_t(n);
+  if (n == 0) return fit;
+  const double var = n * sxx - sx * sx;
+  double b = var > 1e-12 * n * sxx && n >= 3 ? (n * sxy - sx * sy) / var : 0;
+  b = std::max(b, 0.0);
+  double a = (sy - b * sx) / n;
+  if (a < 0) {  // the intercept cannot be negative: refit through the origin
+    a = 0;
+    b = sxx > 0 ? std::max(0.0, sxy / sxx) : 0;
+  }
+  fit.per_chunk_seconds = a;
+  fit.per_byte_seconds = b;
+  return fit;
+}
+
+Prediction predict(const std::string& path, const std::string& key, const ModelOptions& options) {
+  Prediction out;
+  if (!file_exists(path)) {
+    out.reason = "no history yet (" + path + " does not exist)";
+    return out;
+  }
+  std::vector<RunIndexRow> runs;
+  for (auto& r : list_runs(path))
+    if (r.workload_key == key && r.status == "complete" && r.items > 0) runs.push_back(r);
+  if (int(runs.size()) > options.max_runs)
+    runs.erase(runs.begin(), runs.end() - options.max_runs);
+  out.runs = int(runs.size());
+  if (out.runs < options.min_runs) {
+    out.reason = "history has " + std::to_string(out.runs) + " complete run" +
+                 (out.runs == 1 ? "" : "s") + " of \"" + key + "\", " +
+                 std::to_string(options.min_runs) + " needed";
+    return out;
+  }
+  // Consistency: the spread of the per-run mean item times.
+  double mean_of_means = 0;
+  for (const auto& r : runs) mean_of_means += r.item_seconds_mean;
+  mean_of_means /= double(runs.size());
+  double ss = 0;
+  for (const auto& r : runs) ss += std::pow(r.item_seconds_mean - mean_of_means, 2);
+  const double spread =
+      runs.size() > 1 && mean_of_means > 0 ? std::sqrt(ss / double(runs.size() - 1)) / mean_of_means
+                                           : 0;
+  // See ModelOptions for the three factors.
+  const double n = double(runs.size());
+  double items = 0, cv = 0;
+  for (const auto& r : runs) {
+    items += double(r.items);
+    cv = std::max(cv, r.item_seconds_cv);
+  }
+  const double standard_error = cv / std::sqrt(std::max(items, 1.0));
+  const double precision = std::max(0.0, 1 - standard_error / options.max_standard_error);
+  const double consistency = std::max(0.0, 1 - spread / options.max_mean_spread);
+  out.confidence = n / (n + 0.25) * precision * consistency;
+
+  std::ostringstream why;
+  why << runs.size() << " complete run" << (runs.size() == 1 ? "" : "s") << " of \"" << key
+      << "\" (" << std::int64_t(items) << " items), mean item time "
+      << detail::human_seconds(mean_of_means);
+  if (runs.size() > 1) why << " varying " << detail::percent(spread) << " between runs";
+  why << ": confidence " << detail::fixed(out.confidence, 2);
+  if (out.confidence < options.min_confidence) {
+    why << " < " << detail::fixed(options.min_confidence, 2) << ", so sampling";
+    out.reason = why.str();
+    return out;
+  }
+  out.reason = why.str();
+
+  WorkloadProfile p;
+  p.item_seconds_mean = weighted(runs, [](const RunIndexRow& r) { return r.item_seconds_mean; });
+  p.item_seconds_cv = weighted(runs, [](const RunIndexRow& r) { return r.item_seconds_cv; });
+  p.item_seconds_p95 = weighted(runs, [](const RunIndexRow& r) { return r.item_seconds_p95; });
+  for (const auto& r : runs) p.item_seconds_max = std::max(p.item_seconds_max, r.item_seconds_max);
+  p.bytes_in = weighted(runs, [](const RunIndexRow& r) { return r.bytes_in; });
+  p.bytes_out = weighted(runs, [](const RunIndexRow& r) { return r.bytes_out; });
+  for (const auto& r : runs) p.mem_per_item_bytes = std::max(p.mem_per_item_bytes, r.mem_per_item_bytes);
+  p.threads_per_item = std::max(1.0, weighted(runs, [](const RunIndexRow& r) { return r.threads_per_item; }));
+  p.sample_count = 0;
+  p.source = "predicted";
+  if (p.item_seconds_p95 > 0 && p.item_seconds_p95 < p.item_seconds_mean)
+    p.item_seconds_p95 = 0;  // let validate_and_complete derive it
+  p.validate_and_complete();
+  out.profile = p;
+  // The cluster's message costs, from the newest run's chunks.
+  out.overheads = fit_overheads(read_run(path, runs.back().run_id).chunks);
+  return out;
+}
+
+}  // namespace amorsize
