@@ -13,5 +13,6 @@ using Command = std::function<int()>;
 Command add_plan_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent, const std::string& command_line);
 Command add_report_command(CLI::App& parent);
+Command add_run_command(CLI::App& parent, const std::string& command_line);
 
 }  // namespace amorsize::app

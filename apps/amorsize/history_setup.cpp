@@ -5,8 +5,8 @@
 namespace amorsize::app {
 
 std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& args,
-                                           const std::string& key,
-                                           const std::string& command_line, RunOptions& options) {
+                                           const std::string& key, const std::string& command_line,
+                                           RunOptions& options) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::unique_ptr<TimingLog> log;

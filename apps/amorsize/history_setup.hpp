@@ -24,8 +24,8 @@ struct PeerFailed {};
 /// and opens the log (returned; it is the options' recorder). Collective over `comm`: throws
 /// invalid_argument on rank 0 and PeerFailed elsewhere when the log cannot be used.
 std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& args,
-                                           const std::string& key,
-                                           const std::string& command_line, RunOptions& options);
+                                           const std::string& key, const std::string& command_line,
+                                           RunOptions& options);
 
 /// Status of a finished run for the log: "complete", "failed" (items failed) or "interrupted".
 std::string run_status(const RunReport& report);

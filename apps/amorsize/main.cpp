@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
   const auto bench = amorsize::app::add_bench_command(app, command_line);
   const auto report = amorsize::app::add_report_command(app);
+  const auto run = amorsize::app::add_run_command(app, command_line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plan")) return plan();
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("report")) return report();
+    if (app.got_subcommand("run")) return run();
   } catch (const amorsize::app::PeerFailed&) {
     return 2;  // rank 0 says why
   } catch (const amorsize::invalid_argument& e) {

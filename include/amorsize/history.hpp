@@ -140,8 +140,8 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id = -1);
 ///               the mean down;
 ///   consistency 1 - (spread of the per-run means) / max_mean_spread (1 for a single run).
 struct ModelOptions {
-  int min_runs = 1;               ///< complete runs of the key needed before trusting history
-  double max_mean_spread = 0.25;  ///< per-run means varying this much give no confidence
+  int min_runs = 1;                 ///< complete runs of the key needed before trusting history
+  double max_mean_spread = 0.25;    ///< per-run means varying this much give no confidence
   double max_standard_error = 0.2;  ///< a relative standard error this large gives none
   double min_confidence = 0.7;      ///< below this, sample instead
   int max_runs = 20;                ///< the newest runs that are used
@@ -157,10 +157,10 @@ struct OverheadFit {
 
 struct Prediction {
   std::optional<WorkloadProfile> profile;  ///< set when the model is confident enough
-  double confidence = 0;  ///< 0..1
-  int runs = 0;           ///< complete runs of the key found
+  double confidence = 0;                   ///< 0..1
+  int runs = 0;                            ///< complete runs of the key found
   OverheadFit overheads;
-  std::string reason;     ///< why the model was or was not used, in words
+  std::string reason;  ///< why the model was or was not used, in words
 };
 
 /// Predicts the profile of `workload_key` from the log at `path` (a missing log predicts

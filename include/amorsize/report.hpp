@@ -28,7 +28,7 @@ struct RunAnalysis {
   };
   std::vector<Node> nodes;
   std::vector<Worker> workers;
-  double imbalance_seconds = 0;  ///< spread of the workers' finishing times
+  double imbalance_seconds = 0;           ///< spread of the workers' finishing times
   std::vector<std::int64_t> chunk_sizes;  ///< in dispatch order
   std::vector<ChunkRecord> slowest;       ///< the five longest chunks
   double prediction_error = 0;            ///< (measured - predicted) / measured makespan

@@ -24,7 +24,7 @@ struct ChunkRecord {
   std::int64_t first = 0;
   std::int64_t count = 0;
   int node = 0;
-  int rank = 0;  ///< MPI rank that ran it (0 for the coordinator's threads)
+  int rank = 0;                 ///< MPI rank that ran it (0 for the coordinator's threads)
   double dispatch_seconds = 0;  ///< sent by the coordinator
   double start_seconds = 0;     ///< the worker began the first item (clock offset applied)
   double end_seconds = 0;       ///< the worker finished the last item
@@ -78,6 +78,9 @@ struct RunOptions {
   std::optional<double> latency_seconds;
   std::optional<double> bandwidth_bytes_per_second;
   bool fail_fast = false;  ///< stop at the first failed item
+  /// Polled by the coordinator: once it returns true the run drains (nothing new is sent,
+  /// results of chunks in flight are still delivered) and the report says `drained`.
+  std::function<bool()> stop_requested;
   /// Run serially on rank 0 when the plan says parallel does not pay.
   bool allow_serial = true;
   /// Groups ranks into this many simulated nodes (contiguous blocks of ranks); 0 = real nodes.
@@ -105,7 +108,8 @@ struct RunReport {
   std::vector<double> node_busy_seconds;
   std::vector<Failure> failures;
   std::int64_t pressure_events = 0;  ///< times a node entered memory pressure
-  bool stopped = false;              ///< the sink or fail_fast ended the run early
+  bool stopped = false;              ///< the sink, fail_fast or a drain ended the run early
+  bool drained = false;              ///< stop_requested ended it
 };
 
 }  // namespace amorsize

@@ -84,8 +84,7 @@ Prediction predict(const std::string& path, const std::string& key, const ModelO
   std::vector<RunIndexRow> runs;
   for (auto& r : list_runs(path))
     if (r.workload_key == key && r.status == "complete" && r.items > 0) runs.push_back(r);
-  if (int(runs.size()) > options.max_runs)
-    runs.erase(runs.begin(), runs.end() - options.max_runs);
+  if (int(runs.size()) > options.max_runs) runs.erase(runs.begin(), runs.end() - options.max_runs);
   out.runs = int(runs.size());
   if (out.runs < options.min_runs) {
     out.reason = "history has " + std::to_string(out.runs) + " complete run" +
@@ -99,9 +98,9 @@ Prediction predict(const std::string& path, const std::string& key, const ModelO
   mean_of_means /= double(runs.size());
   double ss = 0;
   for (const auto& r : runs) ss += std::pow(r.item_seconds_mean - mean_of_means, 2);
-  const double spread =
-      runs.size() > 1 && mean_of_means > 0 ? std::sqrt(ss / double(runs.size() - 1)) / mean_of_means
-                                           : 0;
+  const double spread = runs.size() > 1 && mean_of_means > 0
+                            ? std::sqrt(ss / double(runs.size() - 1)) / mean_of_means
+                            : 0;
   // See ModelOptions for the three factors.
   const double n = double(runs.size());
   double items = 0, cv = 0;
@@ -134,8 +133,10 @@ Prediction predict(const std::string& path, const std::string& key, const ModelO
   for (const auto& r : runs) p.item_seconds_max = std::max(p.item_seconds_max, r.item_seconds_max);
   p.bytes_in = weighted(runs, [](const RunIndexRow& r) { return r.bytes_in; });
   p.bytes_out = weighted(runs, [](const RunIndexRow& r) { return r.bytes_out; });
-  for (const auto& r : runs) p.mem_per_item_bytes = std::max(p.mem_per_item_bytes, r.mem_per_item_bytes);
-  p.threads_per_item = std::max(1.0, weighted(runs, [](const RunIndexRow& r) { return r.threads_per_item; }));
+  for (const auto& r : runs)
+    p.mem_per_item_bytes = std::max(p.mem_per_item_bytes, r.mem_per_item_bytes);
+  p.threads_per_item =
+      std::max(1.0, weighted(runs, [](const RunIndexRow& r) { return r.threads_per_item; }));
   p.sample_count = 0;
   p.source = "predicted";
   if (p.item_seconds_p95 > 0 && p.item_seconds_p95 < p.item_seconds_mean)

@@ -19,11 +19,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -41,7 +50,9 @@ std::map<int, int> planned_workers(const LoggedRun& run) {
   return out;
 }
 
-double item_seconds(const ChunkRecord& c) { return c.count > 0 ? c.compute_seconds / double(c.count) : 0; }
+double item_seconds(const ChunkRecord& c) {
+  return c.count > 0 ? c.compute_seconds / double(c.count) : 0;
+}
 
 }  // namespace
 
@@ -64,7 +75,7 @@ RunAnalysis analyze(const LoggedRun& run) {
     return x->start_seconds < y->start_seconds;
   });
   std::map<std::pair<int, int>, std::size_t> index;  // (rank, lane) -> worker
-  std::map<int, std::vector<double>> lane_end;         // rank -> end of each lane
+  std::map<int, std::vector<double>> lane_end;       // rank -> end of each lane
   for (const ChunkRecord* c : by_start) {
     auto& ends = lane_end[c->rank];
     int lane = 0;
@@ -105,9 +116,8 @@ RunAnalysis analyze(const LoggedRun& run) {
     a.imbalance_seconds = last - first;
   }
   std::vector<const ChunkRecord*> by_dispatch(by_start);
-  std::sort(by_dispatch.begin(), by_dispatch.end(), [](const ChunkRecord* x, const ChunkRecord* y) {
-    return x->seq < y->seq;
-  });
+  std::sort(by_dispatch.begin(), by_dispatch.end(),
+            [](const ChunkRecord* x, const ChunkRecord* y) { return x->seq < y->seq; });
   for (const ChunkRecord* c : by_dispatch) a.chunk_sizes.push_back(c->count);
   std::vector<ChunkRecord> slow(run.chunks.begin(), run.chunks.end());
   std::sort(slow.begin(), slow.end(), [](const ChunkRecord& x, const ChunkRecord& y) {
@@ -127,7 +137,8 @@ std::string runs_text(const std::vector<RunIndexRow>& runs) {
                 "makespan", "eff", "status", "plan");
   out << line;
   for (const auto& r : runs) {
-    std::string key = r.workload_key.size() > 32 ? r.workload_key.substr(0, 29) + "..." : r.workload_key;
+    std::string key =
+        r.workload_key.size() > 32 ? r.workload_key.substr(0, 29) + "..." : r.workload_key;
     std::snprintf(line, sizeof line, "%6lld  %-32s %10lld %11s %6s  %-11s %s\n",
                   (long long)r.run_id, key.c_str(), (long long)r.items,
                   human_seconds(r.makespan_seconds).c_str(), fixed(r.efficiency, 3).c_str(),
@@ -160,7 +171,8 @@ std::string run_text(const LoggedRun& run) {
   for (const auto& n : a.nodes)
     out << "  " << n.node << " " << n.name << ": " << n.workers << " workers, busy "
         << human_seconds(n.busy_seconds) << ", utilization " << fixed(n.utilization, 3) << "\n";
-  out << "Imbalance: workers finished within " << human_seconds(a.imbalance_seconds) << " of each other";
+  out << "Imbalance: workers finished within " << human_seconds(a.imbalance_seconds)
+      << " of each other";
   if (s.makespan_seconds > 0)
     out << " (" << detail::percent(a.imbalance_seconds / s.makespan_seconds) << " of the makespan)";
   out << "\n";
@@ -178,8 +190,7 @@ std::string run_text(const LoggedRun& run) {
     out << "  #" << c.seq << " items " << c.first << ".." << c.first + c.count - 1 << " on node "
         << c.node << " rank " << c.rank << ": " << human_seconds(c.compute_seconds) << " ("
         << human_seconds(item_seconds(c)) << " per item)\n";
-  if (!run.pressure.empty())
-    out << "Memory pressure: " << run.pressure.size() << " episode(s)\n";
+  if (!run.pressure.empty()) out << "Memory pressure: " << run.pressure.size() << " episode(s)\n";
   return out.str();
 }
 
@@ -224,19 +235,27 @@ std::string run_json(const LoggedRun& run) {
   j["command_line"] = run.command_line;
   nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
   for (const auto& n : a.nodes)
-    nodes.push_back({{"node", n.node}, {"name", n.name}, {"workers", n.workers},
-                     {"busy_seconds", n.busy_seconds}, {"utilization", n.utilization}});
+    nodes.push_back({{"node", n.node},
+                     {"name", n.name},
+                     {"workers", n.workers},
+                     {"busy_seconds", n.busy_seconds},
+                     {"utilization", n.utilization}});
   j["nodes"] = nodes;
   j["imbalance_seconds"] = a.imbalance_seconds;
   j["prediction_error"] = a.prediction_error;
   j["chunk_sizes"] = a.chunk_sizes;
   nlohmann::ordered_json failures = nlohmann::ordered_json::array();
-  for (const auto& f : run.failures) failures.push_back({{"item", f.index}, {"message", f.message}});
+  for (const auto& f : run.failures)
+    failures.push_back({{"item", f.index}, {"message", f.message}});
   j["failures"] = failures;
   nlohmann::ordered_json slow = nlohmann::ordered_json::array();
   for (const auto& c : a.slowest)
-    slow.push_back({{"seq", c.seq}, {"first", c.first}, {"count", c.count}, {"node", c.node},
-                    {"rank", c.rank}, {"compute_seconds", c.compute_seconds}});
+    slow.push_back({{"seq", c.seq},
+                    {"first", c.first},
+                    {"count", c.count},
+                    {"node", c.node},
+                    {"rank", c.rank},
+                    {"compute_seconds", c.compute_seconds}});
   j["slowest_chunks"] = slow;
   j["pressure_episodes"] = run.pressure.size();
   return j.dump(2);
@@ -279,11 +298,10 @@ std::string run_html(const LoggedRun& run) {
     const int r = lane_of[{c->rank, lane}];
     const double x0 = x(c->start_seconds), x1 = std::max(x(c->end_seconds), x0 + 0.5);
     const int hue = int((c->seq * 47) % 360);
-    svg << "<rect class=\"chunk\" x=\"" << fixed(x0, 2) << "\" y=\"" << r * row + 2
-        << "\" width=\"" << fixed(x1 - x0, 2) << "\" height=\"" << row - 3
-        << "\" fill=\"hsl(" << hue << ",55%," << (c->failed ? "40%" : "60%")
-        << ")\"><title>chunk " << c->seq << ": items " << c->first << ".."
-        << c->first + c->count - 1 << ", " << escape(human_seconds(c->compute_seconds))
+    svg << "<rect class=\"chunk\" x=\"" << fixed(x0, 2) << "\" y=\"" << r * row + 2 << "\" width=\""
+        << fixed(x1 - x0, 2) << "\" height=\"" << row - 3 << "\" fill=\"hsl(" << hue << ",55%,"
+        << (c->failed ? "40%" : "60%") << ")\"><title>chunk " << c->seq << ": items " << c->first
+        << ".." << c->first + c->count - 1 << ", " << escape(human_seconds(c->compute_seconds))
         << "</title></rect>\n";
   }
   svg << "<text x=\"" << label << "\" y=\"" << gantt_h - 4 << "\" font-size=\"10\">0 s</text>"
@@ -296,8 +314,8 @@ std::string run_html(const LoggedRun& run) {
   const double bin = t_end / kBins;
   for (const auto& c : run.chunks)
     for (int b = std::max(0, int(c.start_seconds / bin)); b < kBins && b * bin < c.end_seconds; ++b)
-      busy[std::size_t(b)] += std::max(0.0, std::min(c.end_seconds, (b + 1) * bin) -
-                                                std::max(c.start_seconds, b * bin));
+      busy[std::size_t(b)] += std::max(
+          0.0, std::min(c.end_seconds, (b + 1) * bin) - std::max(c.start_seconds, b * bin));
   const double lanes = std::max<double>(1, double(a.workers.size()));
   std::ostringstream util;
   const int uh = 120;
@@ -343,9 +361,9 @@ std::string run_html(const LoggedRun& run) {
        << "pre{background:#f6f6f6;padding:8px}h2{font-size:16px;margin-top:24px}</style>"
        << "</head><body>\n<h1>Run " << s.run_id << ": " << escape(s.workload_key) << "</h1>\n<pre>"
        << escape(run_text(run)) << "</pre>\n<h2>Timeline: every worker's chunks</h2>\n"
-       << svg.str() << "<h2>Utilization over time</h2>\n" << util.str()
-       << "<h2>Item times (sampled items and per-chunk means)</h2>\n" << hist.str()
-       << "</body></html>\n";
+       << svg.str() << "<h2>Utilization over time</h2>\n"
+       << util.str() << "<h2>Item times (sampled items and per-chunk means)</h2>\n"
+       << hist.str() << "</body></html>\n";
   return page.str();
 }
 

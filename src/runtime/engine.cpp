@@ -387,6 +387,8 @@ class Coordinator {
     double in_bytes = 0, out_bytes = 0, cpu = 0, wall = 0, mem_peak = 0;
     const double t_begin = thread_seconds_now();
     while (int(seconds.size()) < options_.sample_max_items) {
+      check_drain();
+      if (stopped_) break;
       const bool enough = int(seconds.size()) >= options_.sample_min_items &&
                           thread_seconds_now() - t_begin >= options_.sample_budget_seconds;
       if (enough) break;
@@ -442,6 +444,7 @@ class Coordinator {
 
   bool done_sampling_only() const { return exhausted_ || stopped_; }
 
+
   void make_plan() {
     Cluster cluster;
     cluster.nodes = layout_.nodes;
@@ -460,6 +463,8 @@ class Coordinator {
   void run_serially() {
     std::vector<char> items, results;
     while (!stopped_) {
+      check_drain();
+      if (stopped_) break;
       items.clear();
       results.clear();
       const std::int64_t want = std::max<std::int64_t>(plan_.max_chunk, 1);
@@ -519,6 +524,7 @@ class Coordinator {
     std::vector<char> buffer;
     fill_all();
     while (!(outstanding_.empty() && (exhausted_ || stopped_))) {
+      check_drain();
       bool progress = false;
       int flag = 1;
       while (flag) {
@@ -551,6 +557,13 @@ class Coordinator {
     }
     wait_ = nullptr;
     local_.reset();
+  }
+
+  void check_drain() {
+    if (!report_.drained && options_.stop_requested && options_.stop_requested()) {
+      report_.drained = true;
+      stopped_ = true;
+    }
   }
 
   bool window_full() const {

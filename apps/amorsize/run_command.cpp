@@ -1,0 +1,322 @@
+// `amorsize run`: a task farm of commands over MPI, with ordered output, retries, timeouts, a
+// journal to resume from, and a drain on SIGTERM/SIGUSR1 (Slurm's warning before the limit).
+#include <mpi.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "amorsize/error.hpp"
+#include "amorsize/run.hpp"
+#include "amorsize/tasks.hpp"
+#include "amorsize/workload.hpp"
+#include "commands.hpp"
+#include "history_setup.hpp"
+
+namespace amorsize::app {
+namespace {
+
+// Exit statuses of `amorsize run`.
+constexpr int kAllSucceeded = 0, kSomeFailed = 1, kUsage = 2, kResumable = 3;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
+bool stop_requested() {
+  return g_stop.load(std::memory_order_relaxed);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaction(sig, &sa, nullptr);
+}
+
+// FNV-1a, to fingerprint the task file and the command for the journal.
+std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ std::uint8_t(data[i])) * 1099511628211ull;
+  return h;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+// Tasks from a file (or stdin), skipping those the journal has.
+struct TaskSource {
+  using item_type = Task;
+  std::istream* in;
+  TaskReader reader;
+  const Journal* journal;
+  std::optional<std::int64_t> remaining;
+  TaskSource(std::istream& stream, const Journal* j, std::optional<std::int64_t> left)
+      : in(&stream), reader(stream), journal(j), remaining(left) {}
+  std::optional<std::int64_t> size() const { return remaining; }
+  std::optional<Task> next() {
+    while (auto t = reader.next())
+      if (!journal || !journal->done(t->number)) return t;
+    return std::nullopt;
+  }
+};
+
+class MpiSession {
+ public:
+  MpiSession() {
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  }
+  ~MpiSession() { MPI_Finalize(); }
+};
+
+}  // namespace
+
+Command add_run_command(CLI::App& parent, const std::string& command_line) {
+  struct Args {
+    std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
+    bool resume = false, fail_fast = false, quiet = false;
+    int retries = 0;
+    HistoryArgs history;
+    std::vector<std::string> command;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = parent.add_subcommand(
+      "run",
+      "Run a file of tasks over MPI: one task per line; with a command after --, {} in it\n"
+      "becomes the task line and {#} the task number; without, each line is a shell command.\n"
+      "A task's standard output is its result.\n\n"
+      "Examples:\n"
+      "  mpirun -np 64 amorsize run --tasks inputs.txt --output results.txt -- ./simulate {}\n"
+      "  mpirun -np 64 amorsize run --tasks cmds.txt --output out.txt --resume   # after a kill\n\n"
+      "Exit status: 0 all tasks succeeded, 1 some failed, 2 bad usage, 3 stopped early\n"
+      "(SIGTERM/SIGUSR1, e.g. Slurm's warning before the time limit): run again with --resume.");
+  cmd->add_option("--tasks", args->tasks, "task file, one task per line ('-' = stdin)")
+      ->capture_default_str();
+  cmd->add_option("--output", args->output,
+                  "where results go, in task order (ordered) or as they finish (default: stdout)");
+  cmd->add_option("--order", args->order,
+                  "auto (= ordered: reproducible output), ordered or unordered")
+      ->capture_default_str();
+  cmd->add_option("--journal", args->journal,
+                  "record finished tasks here, durably (default: OUTPUT.journal)");
+  cmd->add_flag("--resume", args->resume,
+                "run only the tasks the journal does not have; the output ends as if never "
+                "interrupted");
+  cmd->add_option("--retries", args->retries, "run a failed task again, up to N more times")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--timeout", args->timeout,
+                  "kill a task (and every process it started) after this long, e.g. 30s, 5m");
+  cmd->add_option("--drain-grace", args->grace,
+                  "on SIGTERM/SIGUSR1, let running tasks finish for this long")
+      ->capture_default_str();
+  cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed task");
+  cmd->add_option("--summary", args->summary, "write a JSON summary here");
+  cmd->add_flag("--quiet", args->quiet, "no progress line, even on a terminal");
+  cmd->add_option("--log", args->history.log, "append this run's timings to an HDF5 log");
+  cmd->add_option("--history", args->history.history,
+                  "plan from earlier runs in this HDF5 log (default: the --log file)");
+  cmd->add_option("--key", args->history.key,
+                  "the workload's name in the log (default: the command, or the task file)");
+  cmd->add_option("command", args->command, "the command template, after --");
+
+  return [args, command_line]() -> int {
+    // --- arguments (the same on every rank) -----------------------------------------------
+    auto duration = [](const std::string& text, const char* option) {
+      try {
+        return text.empty() ? 0.0 : parse_duration(text);
+      } catch (const invalid_argument& e) {
+        throw invalid_argument(std::string(option) + ": " + e.what());
+      }
+    };
+    TaskOptions task_options;
+    task_options.timeout_seconds = duration(args->timeout, "--timeout");
+    task_options.retries = args->retries;
+    const double grace = duration(args->grace, "--drain-grace");
+    const Order order = parse_order(args->order);
+    const bool ordered = order != Order::unordered;
+    if (args->resume && args->output.empty())
+      throw invalid_argument("--resume needs --output: the journal records positions in it");
+    const TaskTemplate task_template(args->command);
+    std::string journal_path = args->journal;
+    if (journal_path.empty() && !args->output.empty()) journal_path = args->output + ".journal";
+
+    MpiSession mpi;
+    install_signal_handlers();
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+
+    // --- rank 0: task file, journal, output, log ------------------------------------------
+    std::unique_ptr<std::ifstream> file;
+    std::unique_ptr<Journal> journal;
+    std::FILE* out = nullptr;
+    std::optional<std::int64_t> total;
+    RunOptions options;
+    options.plan.order = ordered ? Order::ordered : Order::unordered;
+    options.stop_requested = stop_requested;
+    std::string problem;
+    if (rank == 0) {
+      try {
+        std::uint64_t print = fnv1a(args->order.data(), ordered ? 1 : 0);
+        for (const auto& a : args->command) print = fnv1a(a.data(), a.size() + 1, print);
+        if (args->tasks != "-") {
+          std::ifstream in(args->tasks, std::ios::binary);
+          if (!in) throw invalid_argument("cannot read task file \"" + args->tasks + "\"");
+          char buf[65536];
+          while (in.read(buf, sizeof buf) || in.gcount() > 0)
+            print = fnv1a(buf, std::size_t(in.gcount()), print);
+          total = count_tasks(args->tasks);
+          file = std::make_unique<std::ifstream>(args->tasks, std::ios::binary);
+        }
+        if (!journal_path.empty())
+          journal = std::make_unique<Journal>(journal_path, hex(print), args->resume);
+        if (!args->output.empty()) {
+          out = std::fopen(args->output.c_str(),
+                           journal && journal->output_bytes() > 0 ? "r+b" : "wb");
+          if (!out)
+            throw invalid_argument("cannot write output \"" + args->output +
+                                   "\": " + std::strerror(errno));
+          if (journal) {
+            // Anything past the last journaled position is from a run that died before its
+            // journal caught up: those tasks run again.
+            if (::ftruncate(fileno(out), off_t(journal->output_bytes())) != 0 ||
+                std::fseek(out, 0, SEEK_END) != 0)
+              throw invalid_argument("cannot truncate output \"" + args->output + "\"");
+          }
+        } else {
+          out = stdout;
+        }
+        if (total && journal) *total -= journal->done_count();
+      } catch (const invalid_argument& e) {
+        problem = e.what();
+      }
+    }
+    int ok = problem.empty();
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!ok) {
+      if (rank == 0) throw invalid_argument(problem);
+      throw PeerFailed{};
+    }
+    std::string key = args->history.key;
+    if (key.empty()) {
+      key = "run:";
+      for (const auto& a : args->command) key += " " + a;
+      if (args->command.empty()) key += " " + args->tasks;
+    }
+    auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options);
+
+    // --- the sink: output, journal, progress ----------------------------------------------
+    const bool progress = rank == 0 && !args->quiet && isatty(STDERR_FILENO);
+    std::uint64_t written = journal ? journal->output_bytes() : 0;
+    std::int64_t done = 0, failed = 0, abandoned = 0;
+    std::vector<nlohmann::ordered_json> failures;
+    bool blocked = false;  // ordered: a task was abandoned, later results wait for the resume
+    bool fail_stop = false;
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    auto last_sync = start, last_progress = start;
+    auto sync = [&]() {
+      std::fflush(out);
+      if (out != stdout) ::fsync(fileno(out));
+      if (journal) journal->sync();
+    };
+    auto sink = [&](std::int64_t, TaskResult r) {
+      if (r.abandoned || (ordered && blocked)) {
+        ++abandoned;
+        blocked = blocked || ordered;
+        return true;
+      }
+      if (!r.out.empty() && std::fwrite(r.out.data(), 1, r.out.size(), out) != r.out.size())
+        throw error("writing output failed: " + std::string(std::strerror(errno)));
+      written += r.out.size();
+      if (!r.err.empty()) std::fwrite(r.err.data(), 1, r.err.size(), stderr);
+      if (journal) journal->record(r.number, r.ok() ? 0 : (r.timed_out ? 124 : r.status), written);
+      ++done;
+      if (!r.ok()) {
+        ++failed;
+        failures.push_back({{"task", r.number},
+                            {"status", r.status},
+                            {"timed_out", r.timed_out},
+                            {"attempts", r.attempts},
+                            {"stderr", r.err.size() > 500 ? r.err.substr(0, 500) : r.err}});
+        if (args->fail_fast) fail_stop = true;
+      }
+      const auto now = clock::now();
+      if (now - last_sync > std::chrono::milliseconds(200)) {
+        sync();
+        last_sync = now;
+      }
+      if (progress && now - last_progress > std::chrono::milliseconds(500)) {
+        last_progress = now;
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const double rate = done / std::max(elapsed, 1e-9);
+        std::fprintf(stderr, "\ramorsize: %lld", (long long)done);
+        if (total) std::fprintf(stderr, "/%lld", (long long)*total);
+        std::fprintf(stderr, " tasks, %.1f/s", rate);
+        if (total && rate > 0) std::fprintf(stderr, ", ETA %.0f s", double(*total - done) / rate);
+        if (failed) std::fprintf(stderr, ", %lld failed", (long long)failed);
+        std::fprintf(stderr, "   ");
+      }
+      return !fail_stop;
+    };
+    auto work = [&](const Task& t) {
+      TaskResult r = run_task(task_template.command_for(t), task_options, stop_requested, grace);
+      r.number = t.number;
+      return r;
+    };
+
+    std::istream& in = file ? static_cast<std::istream&>(*file) : std::cin;
+    RunReport report =
+        run(MPI_COMM_WORLD, TaskSource(in, journal.get(), total), work, sink, options);
+    if (rank != 0) return 0;
+    sync();
+    if (progress) std::fprintf(stderr, "\n");
+    if (out != stdout) std::fclose(out);
+    const bool resumable = report.drained || abandoned > 0;
+    if (log) log->finish(report, resumable ? "interrupted" : run_status(report));
+
+    const std::int64_t earlier = journal ? journal->done_count() - done : 0;
+    if (!args->summary.empty()) {
+      nlohmann::ordered_json s = {
+          {"tasks", total ? nlohmann::json(*total + earlier) : nlohmann::json(nullptr)},
+          {"done", done + earlier},
+          {"done_this_run", done},
+          {"failed", failed},
+          {"abandoned", abandoned},
+          {"resumable", resumable},
+          {"makespan_s", report.makespan_seconds},
+          {"efficiency", report.efficiency},
+          {"workers", report.plan.serial ? 1 : report.plan.workers},
+          {"chunks", report.chunks},
+          {"failures", failures}};
+      std::ofstream f(args->summary);
+      if (!f) throw invalid_argument("cannot write summary \"" + args->summary + "\"");
+      f << s.dump(2) << "\n";
+    }
+    if (resumable) {
+      std::fprintf(stderr,
+                   "amorsize: stopped early after %lld tasks; run again with --resume to finish\n",
+                   (long long)(done + earlier));
+      return kResumable;
+    }
+    if (failed > 0) {
+      std::fprintf(stderr, "amorsize: %lld of %lld tasks failed (first: task %lld)\n",
+                   (long long)failed, (long long)done, (long long)failures.front()["task"]);
+      return kSomeFailed;
+    }
+    (void)kUsage;
+    return kAllSucceeded;
+  };
+}
+
+}  // namespace amorsize::app

@@ -1,0 +1,201 @@
+// Task files, command templates and running one task in its own process group.
+#include "amorsize/tasks.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "amorsize/error.hpp"
+
+extern char** environ;
+
+namespace amorsize {
+
+std::optional<Task> TaskReader::next() {
+  std::string line;
+  while (std::getline(in_, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    return Task{++number_, line};
+  }
+  return std::nullopt;
+}
+
+std::int64_t count_tasks(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw invalid_argument("cannot read task file \"" + path + "\"");
+  TaskReader reader(in);
+  while (reader.next()) {
+  }
+  return reader.tasks_read();
+}
+
+TaskTemplate::TaskTemplate(std::vector<std::string> args) : args_(std::move(args)) {
+  for (const auto& a : args_)
+    if (a.find("{}") != std::string::npos) uses_placeholder_ = true;
+}
+
+namespace {
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+bool needs_shell(const std::string& line) {
+  return line.find_first_of("|&;<>()$`\\\"'*?[]#~=%{}!\n") != std::string::npos;
+}
+
+Command TaskTemplate::command_for(const Task& task) const {
+  Command c;
+  if (args_.empty()) {
+    if (needs_shell(task.line)) {
+      c.argv = {"/bin/sh", "-c", task.line};
+    } else {
+      std::size_t at = 0;
+      while ((at = task.line.find_first_not_of(" \t", at)) != std::string::npos) {
+        const std::size_t end = task.line.find_first_of(" \t", at);
+        c.argv.push_back(task.line.substr(at, end - at));
+        at = end;
+      }
+    }
+    return c;
+  }
+  const std::string number = std::to_string(task.number);
+  for (const auto& a : args_)
+    c.argv.push_back(replace_all(replace_all(a, "{#}", number), "{}", task.line));
+  // Like xargs and GNU parallel: a template without {} gets the line as its last argument.
+  if (!uses_placeholder_) c.argv.push_back(task.line);
+  return c;
+}
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// One attempt: spawn, read both pipes until they close, reap.
+TaskResult attempt(const Command& command, const TaskOptions& options, bool (*stop)(),
+                   double drain_grace) {
+  TaskResult r;
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw error(std::string("amorsize: pipe failed: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so a timeout kills the task and every child it started; default
+  // signal handling, whatever amorsize installed for itself.
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv;
+  for (const auto& a : command.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const double start = now_seconds();
+  const int rc = command.argv.empty()
+                     ? ENOENT
+                     : posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    r.status = 127;
+    r.err = "amorsize: cannot start \"" + (command.argv.empty() ? "" : command.argv[0]) +
+            "\": " + std::strerror(rc) + "\n";
+    return r;
+  }
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buffer[65536];
+  double kill_at = options.timeout_seconds > 0 ? start + options.timeout_seconds : 0;
+  double stop_at = 0;
+  bool terminated = false, killed = false;
+  auto signal_group = [&](int sig) { ::kill(-pid, sig); };
+  while (open_fds > 0) {
+    const int ready = poll(fds, 2, 50);
+    if (ready < 0 && errno != EINTR) break;
+    for (auto& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(p.fd, buffer, sizeof buffer);
+      if (n > 0) {
+        (p.fd == out_pipe[0] ? r.out : r.err).append(buffer, std::size_t(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close(p.fd);
+        p.fd = -1;
+        --open_fds;
+      }
+    }
+    const double t = now_seconds();
+    if (stop && stop_at == 0 && stop()) stop_at = t + drain_grace;
+    const bool expired = kill_at > 0 && t >= kill_at;
+    const bool drained = stop_at > 0 && t >= stop_at;
+    if ((expired || drained) && !terminated) {
+      r.timed_out = expired;
+      r.abandoned = drained && !expired;
+      signal_group(SIGTERM);
+      terminated = true;
+      kill_at = t + options.kill_grace_seconds;
+      stop_at = 0;
+    } else if (terminated && !killed && t >= kill_at) {
+      signal_group(SIGKILL);
+      killed = true;
+    }
+  }
+  for (auto& p : fds)
+    if (p.fd >= 0) close(p.fd);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  // Children that outlived the task (and still hold no pipe) are part of its group too.
+  if (terminated) signal_group(SIGKILL);
+  r.seconds = now_seconds() - start;
+  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  return r;
+}
+
+}  // namespace
+
+TaskResult run_task(const Command& command, const TaskOptions& options, bool (*stop)(),
+                    double drain_grace_seconds) {
+  TaskResult r;
+  for (int i = 0; i <= options.retries; ++i) {
+    if (stop && stop()) {  // draining: start nothing new
+      r = TaskResult{};
+      r.abandoned = true;
+      break;
+    }
+    r = attempt(command, options, stop, drain_grace_seconds);
+    r.attempts = i + 1;
+    if (r.ok() || r.abandoned) break;
+  }
+  return r;
+}
+
+}  // namespace amorsize

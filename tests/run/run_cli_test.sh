@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# End-to-end tests of `amorsize run` under mpirun: one case per argument.
+#   run_cli_test.sh AMORSIZE CASE
+set -uo pipefail
+amorsize=$1 case=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_pml=ob1 \
+       OMPI_MCA_btl=self,vader OMPI_MCA_mtl='^ofi,psm,psm2'
+mpi=(mpirun -np 3 --oversubscribe --bind-to none)
+fail() { echo "FAIL: $*"; exit 1; }
+
+case $case in
+ordered_10000)
+  # 10,000 short tasks; the output is in task order, byte for byte.
+  seq 1 10000 > tasks.txt
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --summary s.json -- echo item {} of {#}
+  [ $? -eq 0 ] || fail "exit status"
+  seq 1 10000 | awk '{print "item " $1 " of " $1}' > expected.txt
+  cmp expected.txt out.txt || fail "output differs"
+  /usr/bin/python3 -c "import json; s=json.load(open('s.json')); assert s['done']==10000 and s['failed']==0, s"
+  ;;
+unordered_all)
+  seq 1 3000 > tasks.txt
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --order unordered -- echo {} || fail "exit"
+  [ "$(sort -n out.txt | md5sum)" = "$(seq 1 3000 | md5sum)" ] || fail "not every task once"
+  ;;
+grammar_and_shell_lines)
+  printf '# header comment\n\necho one\necho "two words" | tr a-z A-Z\n  \necho three > /dev/stderr; echo four\n' > tasks.txt
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt 2> err.txt || fail "exit"
+  printf 'one\nTWO WORDS\nfour\n' | cmp - out.txt || fail "output: $(cat out.txt)"
+  grep -q three err.txt || fail "stderr of a task was lost"
+  ;;
+stdin_tasks)
+  seq 1 50 | "${mpi[@]}" "$amorsize" run --output out.txt -- echo n{} || fail "exit"
+  seq 1 50 | sed 's/^/n/' | cmp - out.txt || fail "output"
+  ;;
+failures_and_summary)
+  seq 1 200 > tasks.txt
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --summary s.json \
+    -- sh -c 'case {} in 7|150) echo bad {} >&2; exit 4;; esac; echo {}' 2>/dev/null
+  [ $? -eq 1 ] || fail "expected exit 1 when tasks fail"
+  /usr/bin/python3 - <<'PY' || fail "summary"
+import json
+s = json.load(open("s.json"))
+assert s["failed"] == 2, s
+assert sorted(f["task"] for f in s["failures"]) == [7, 150], s["failures"]
+assert all(f["status"] == 4 for f in s["failures"])
+PY
+  [ "$(wc -l < out.txt)" -eq 198 ] || fail "the other tasks' output"
+  ;;
+retries)
+  seq 1 20 > tasks.txt
+  # Each task fails on its first attempt (a marker file per task), then succeeds.
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --retries 2 --summary s.json \
+    -- sh -c "[ -e m{} ] && echo ok {} || { touch m{}; exit 1; }" || fail "exit with retries"
+  [ "$(wc -l < out.txt)" -eq 20 ] || fail "output"
+  ;;
+timeout)
+  printf 'sleep 30\necho fine\n' > tasks.txt
+  start=$(date +%s)
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --timeout 500ms --summary s.json
+  [ $? -eq 1 ] || fail "a timed-out task is a failure"
+  [ $(( $(date +%s) - start )) -lt 15 ] || fail "the timeout did not stop the task"
+  /usr/bin/python3 -c "import json; s=json.load(open('s.json')); f=s['failures']; assert len(f)==1 and f[0]['task']==1 and f[0]['timed_out'], f"
+  grep -qx fine out.txt || fail "the other task"
+  ;;
+kill9_resume)
+  seq 1 800 > tasks.txt
+  cmd=(sh -c 'sleep 0.005; echo line {}')
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt -- "${cmd[@]}" &
+  sleep 2
+  pkill -9 -f "amorsize run --tasks tasks.txt" ; pkill -9 -f "mpirun -np 3" ; wait 2>/dev/null
+  before=$(wc -l < out.txt)
+  [ "$before" -gt 0 ] && [ "$before" -lt 800 ] || fail "kill came too late or too early ($before lines)"
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --resume -- "${cmd[@]}" || fail "resume exit"
+  seq 1 800 | sed 's/^/line /' | cmp - out.txt || fail "resumed output differs"
+  echo "killed after $before of 800 tasks; resumed output is byte-identical"
+  ;;
+drain_resume)
+  seq 1 800 > tasks.txt
+  cmd=(sh -c 'sleep 0.005; echo line {}')
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --drain-grace 5s -- "${cmd[@]}" &
+  pid=$!
+  sleep 2
+  kill -USR1 $pid
+  wait $pid
+  status=$?
+  [ $status -eq 3 ] || fail "expected the resumable status 3 after SIGUSR1, got $status"
+  before=$(wc -l < out.txt)
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --resume -- "${cmd[@]}" || fail "resume exit"
+  seq 1 800 | sed 's/^/line /' | cmp - out.txt || fail "resumed output differs"
+  echo "drained after $before of 800 tasks; resumed output is byte-identical"
+  ;;
+usage_errors)
+  "$amorsize" run --tasks /nonexistent/tasks.txt -- echo {} 2> err.txt; s=$?
+  [ $s -eq 2 ] && grep -q "cannot read task file" err.txt || fail "missing task file: $s $(cat err.txt)"
+  "$amorsize" run --resume --tasks /dev/null 2> err.txt; s=$?
+  [ $s -eq 2 ] && grep -q "needs --output" err.txt || fail "resume without output: $s"
+  "$amorsize" run --tasks /dev/null --timeout 5parsecs 2> err.txt; s=$?
+  [ $s -eq 2 ] && grep -q -- "--timeout" err.txt || fail "bad timeout: $s $(cat err.txt)"
+  printf 'garbage\n' > bad.journal
+  echo x > t.txt
+  "$amorsize" run --tasks t.txt --output o.txt --journal bad.journal --resume 2> err.txt; s=$?
+  [ $s -eq 2 ] && grep -q "damaged" err.txt || fail "damaged journal: $s $(cat err.txt)"
+  ;;
+*) fail "unknown case $case" ;;
+esac
+echo PASS

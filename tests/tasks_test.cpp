@@ -1,0 +1,215 @@
+#include "amorsize/tasks.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "amorsize/error.hpp"
+
+namespace amorsize {
+namespace {
+
+std::string temp(const std::string& name) {
+  return testing::TempDir() + "tasks_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+TEST(TaskReader, SkipsBlankAndCommentLinesAndCountsTasks) {
+  std::istringstream in("first\n\n   \n# a comment\n  # indented comment\nsecond\r\nthird");
+  TaskReader r(in);
+  auto a = r.next(), b = r.next(), c = r.next();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->number, 1);
+  EXPECT_EQ(a->line, "first");
+  EXPECT_EQ(b->number, 2);
+  EXPECT_EQ(b->line, "second");  // the \r of a CRLF file is dropped
+  EXPECT_EQ(c->line, "third");   // no newline at the end of the file
+  EXPECT_FALSE(r.next());
+  EXPECT_EQ(r.tasks_read(), 3);
+}
+
+TEST(TaskReader, CountTasksMatchesTheReader) {
+  const std::string path = temp("count.txt");
+  std::ofstream(path) << "a\n#x\n\nb\nc\n";
+  EXPECT_EQ(count_tasks(path), 3);
+  EXPECT_THROW(count_tasks("/nonexistent/tasks.txt"), invalid_argument);
+}
+
+TEST(TaskTemplate, ReplacesLineAndNumber) {
+  const TaskTemplate t({"./sim", "--in={}", "--seed", "{#}", "{}.out"});
+  const Command c = t.command_for(Task{7, "case a"});
+  EXPECT_EQ(c.argv,
+            (std::vector<std::string>{"./sim", "--in=case a", "--seed", "7", "case a.out"}));
+}
+
+TEST(TaskTemplate, WithoutPlaceholderTheLineIsTheLastArgument) {
+  const TaskTemplate t({"gzip", "-k"});
+  EXPECT_EQ(t.command_for(Task{1, "file.txt"}).argv,
+            (std::vector<std::string>{"gzip", "-k", "file.txt"}));
+}
+
+TEST(TaskTemplate, WithoutTemplatePlainLinesAreSplitAndShellLinesGoToSh) {
+  const TaskTemplate none;
+  EXPECT_EQ(none.command_for(Task{1, "  echo  hello world "}).argv,
+            (std::vector<std::string>{"echo", "hello", "world"}));
+  EXPECT_EQ(none.command_for(Task{1, "echo a | wc -c"}).argv,
+            (std::vector<std::string>{"/bin/sh", "-c", "echo a | wc -c"}));
+  EXPECT_TRUE(needs_shell("echo $HOME"));
+  EXPECT_TRUE(needs_shell("ls *.txt"));
+  EXPECT_TRUE(needs_shell("a > b"));
+  EXPECT_TRUE(needs_shell("echo 'x y'"));
+  EXPECT_FALSE(needs_shell("./simulate --n 5 input-3.json"));
+}
+
+TEST(RunTask, CapturesOutputErrorsAndStatus) {
+  const TaskResult r = run_task({{"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}}, {});
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.attempts, 1);
+}
+
+TEST(RunTask, MissingProgramIs127WithAMessage) {
+  const TaskResult r = run_task({{"/nonexistent/program"}}, {});
+  EXPECT_EQ(r.status, 127);
+  EXPECT_NE(r.err.find("/nonexistent/program"), std::string::npos);
+}
+
+TEST(RunTask, LargeOutputIsCapturedWhole) {
+  const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 3000000 /dev/zero"}}, {});
+  EXPECT_EQ(r.out.size(), 3000000u);
+  EXPECT_TRUE(r.ok());
+}
+
+// Running, not a zombie waiting for init to reap it.
+bool alive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string skip, state;
+  if (!(stat >> skip >> skip >> state)) return false;
+  return state != "Z" && state != "X";
+}
+
+TEST(RunTask, TimeoutKillsTheWholeProcessGroup) {
+  const std::string pids = temp("pids");
+  TaskOptions o;
+  o.timeout_seconds = 0.3;
+  o.kill_grace_seconds = 0.5;
+  const auto start = std::chrono::steady_clock::now();
+  // The task starts two children that ignore nothing and hang, then waits for them.
+  const TaskResult r =
+      run_task({{"/bin/sh", "-c",
+                 "sleep 100 & echo $! > " + pids + "; sleep 100 & echo $! >> " + pids + "; wait"}},
+               o);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(seconds, 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::ifstream in(pids);
+  int pid = 0, checked = 0;
+  while (in >> pid) {
+    ++checked;
+    EXPECT_FALSE(alive(pid)) << "child " << pid << " outlived the timeout";
+  }
+  EXPECT_EQ(checked, 2);
+}
+
+TEST(RunTask, RetriesAFailingTask) {
+  const std::string counter = temp("counter");
+  std::remove(counter.c_str());
+  TaskOptions o;
+  o.retries = 3;
+  // Fails twice, then succeeds.
+  const TaskResult r =
+      run_task({{"/bin/sh", "-c",
+                 "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " +
+                     counter + "; [ $n -ge 3 ] && echo done"}},
+               o);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(r.out, "done\n");
+}
+
+bool always_stop() {
+  return true;
+}
+
+TEST(RunTask, DrainingStartsNothingNew) {
+  const TaskResult r = run_task({{"/bin/echo", "x"}}, {}, always_stop, 10);
+  EXPECT_TRUE(r.abandoned);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Journal, RecordsAndResumes) {
+  const std::string path = temp("journal");
+  {
+    Journal j(path, "abc", false);
+    j.record(1, 0, 10);
+    j.record(3, 2, 25);
+    j.sync();
+  }
+  Journal j(path, "abc", true);
+  EXPECT_TRUE(j.done(1));
+  EXPECT_FALSE(j.done(2));
+  EXPECT_TRUE(j.done(3));
+  EXPECT_EQ(j.done_count(), 2);
+  EXPECT_EQ(j.output_bytes(), 25u);
+  ASSERT_EQ(j.earlier_failures().size(), 1u);
+  EXPECT_EQ(j.earlier_failures()[0].first, 3);
+}
+
+TEST(Journal, ATornLastLineIsIgnored) {
+  const std::string path = temp("torn");
+  std::ofstream(path) << "amorsize-journal 1 abc\n1 0 10\n2 0 2";  // killed mid-write
+  Journal j(path, "abc", true);
+  EXPECT_TRUE(j.done(1));
+  EXPECT_FALSE(j.done(2));
+  EXPECT_EQ(j.output_bytes(), 10u);
+  j.record(2, 0, 20);
+  j.sync();
+  Journal again(path, "abc", true);
+  EXPECT_TRUE(again.done(2));
+  EXPECT_EQ(again.output_bytes(), 20u);
+}
+
+TEST(Journal, DamageAndOtherRunsAreRefusedWithTheReason) {
+  auto message = [](const std::string& content, const std::string& print) {
+    const std::string path = temp("bad");
+    std::ofstream(path) << content;
+    try {
+      Journal j(path, print, true);
+    } catch (const invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("amorsize-journal 1 abc\n1 0 10\ngarbage here\n", "abc").find("line 3"),
+            std::string::npos);
+  EXPECT_NE(message("amorsize-journal 1 abc\n1 0 10\n1 0 20\n", "abc").find("twice"),
+            std::string::npos);
+  EXPECT_NE(message("amorsize-journal 1 abc\n1 0 10\n2 0 5\n", "abc").find("backwards"),
+            std::string::npos);
+  EXPECT_NE(message("amorsize-journal 1 abc\n", "xyz").find("another run"), std::string::npos);
+  EXPECT_NE(message("hello\n", "abc").find("not an amorsize journal"), std::string::npos);
+  EXPECT_NE(message("amorsize-journal 9 abc\n", "abc").find("version 9"), std::string::npos);
+}
+
+TEST(Journal, WithoutResumeStartsAfresh) {
+  const std::string path = temp("fresh");
+  {
+    Journal j(path, "abc", false);
+    j.record(1, 0, 10);
+  }
+  Journal j(path, "abc", false);
+  EXPECT_FALSE(j.done(1));
+  EXPECT_EQ(j.output_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace amorsize
