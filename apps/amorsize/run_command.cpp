@@ -71,6 +71,31 @@ struct TaskSource {
   }
 };
 
+// Prints the plan when it is made (--explain), and passes everything on to the log, if any.
+class ExplainingRecorder : public Recorder {
+ public:
+  explicit ExplainingRecorder(Recorder* next) : next_(next) {}
+  void on_nodes(const std::vector<NodeTopology>& n) override {
+    if (next_) next_->on_nodes(n);
+  }
+  void on_plan(const Plan& p) override {
+    std::fprintf(stderr, "%s", p.explain().c_str());
+    if (next_) next_->on_plan(p);
+  }
+  void on_sample(const SampleRecord& s) override {
+    if (next_) next_->on_sample(s);
+  }
+  void on_chunk(const ChunkRecord& c) override {
+    if (next_) next_->on_chunk(c);
+  }
+  void on_pressure(int node, double t, bool p) override {
+    if (next_) next_->on_pressure(node, t, p);
+  }
+
+ private:
+  Recorder* next_;
+};
+
 class MpiSession {
  public:
   MpiSession() {
@@ -85,7 +110,7 @@ class MpiSession {
 Command add_run_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
-    bool resume = false, fail_fast = false, quiet = false;
+    bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
     std::vector<std::string> command;
@@ -122,7 +147,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       ->capture_default_str();
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed task");
   cmd->add_option("--summary", args->summary, "write a JSON summary here");
-  cmd->add_flag("--quiet", args->quiet, "no progress line, even on a terminal");
+  cmd->add_flag("--quiet", args->quiet, "no progress line and no closing summary line");
+  cmd->add_flag("--explain", args->explain, "print the plan, and why, when it is made");
   cmd->add_option("--log", args->history.log, "append this run's timings to an HDF5 log");
   cmd->add_option("--history", args->history.history,
                   "plan from earlier runs in this HDF5 log (default: the --log file)");
@@ -214,6 +240,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (args->command.empty()) key += " " + args->tasks;
     }
     auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options);
+    ExplainingRecorder explaining(options.recorder);
+    if (args->explain) options.recorder = &explaining;
 
     // --- the sink: output, journal, progress ----------------------------------------------
     const bool progress = rank == 0 && !args->quiet && isatty(STDERR_FILENO);
@@ -303,6 +331,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (!f) throw invalid_argument("cannot write summary \"" + args->summary + "\"");
       f << s.dump(2) << "\n";
     }
+    if (!args->quiet)
+      std::fprintf(stderr,
+                   "amorsize: %lld tasks in %.2f s on %d workers (%lld chunks, efficiency %.2f), "
+                   "%lld failed\n",
+                   (long long)done, report.makespan_seconds,
+                   report.plan.serial ? 1 : report.plan.workers, (long long)report.chunks,
+                   report.efficiency, (long long)failed);
     if (resumable) {
       std::fprintf(stderr,
                    "amorsize: stopped early after %lld tasks; run again with --resume to finish\n",
