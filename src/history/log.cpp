@@ -545,6 +545,8 @@ struct ChunkStats {
   }
 };
 
+constexpr std::size_t kMinSamplesForP95 = 20;
+
 struct ItemStats {
   double mean = 0, cv = 0, p95 = 0, max = 0, bytes_in = 0, bytes_out = 0, memory = 0;
 };
@@ -554,7 +556,8 @@ struct ItemStats {
 /// - cv: a chunk of c items whose items vary with sigma has a mean that varies with
 ///   sigma / sqrt(c), so sigma^2 ~ sum c_i (m_i - mean)^2 / (k - 1) over k chunks; with fewer
 ///   than kMinChunksForCv chunks the sampled items' own CV is used when there are two or more.
-/// - p95: of the sampled items; without samples mean + 1.645 sigma, at most `max`.
+/// - p95: of the sampled items when there are at least kMinSamplesForP95 of them (a handful of
+///   first items says little about the tail); otherwise mean + 1.645 sigma, at most `max`.
 /// - max: the longest sampled item or the largest chunk mean (a chunk's mean is at most its
 ///   longest item, so this is a lower bound of the longest item).
 ItemStats item_stats(const ChunkStats& c, const std::vector<SampleRecord>& samples) {
@@ -588,7 +591,7 @@ ItemStats item_stats(const ChunkStats& c, const std::vector<SampleRecord>& sampl
     s.cv = sample_cv;
 
   s.max = std::max(sample_max, c.max_mean);
-  if (!samples.empty()) {
+  if (samples.size() >= kMinSamplesForP95) {
     std::vector<double> t;
     t.reserve(samples.size());
     for (const auto& x : samples) t.push_back(x.seconds);
