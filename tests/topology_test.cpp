@@ -16,15 +16,7 @@
 
 #include "amorsize/error.hpp"
 
-// The readers local_topology() uses, defined in src/topology.cpp and exposed only for tests.
-namespace amorsize::detail {
-std::optional<std::uint64_t> read_meminfo_bytes(const std::string& meminfo_path,
-                                                const std::string& key);
-std::optional<std::uint64_t> read_cgroup_limit(const std::string& proc_self_cgroup,
-                                               const std::string& sysfs_root);
-std::optional<std::uint64_t> read_cgroup_usage(const std::string& proc_self_cgroup,
-                                               const std::string& sysfs_root);
-}  // namespace amorsize::detail
+#include "../src/memory_sources.hpp"  // the readers local_topology() uses, for tests
 
 namespace {
 

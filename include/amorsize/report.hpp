@@ -28,6 +28,7 @@ struct RunAnalysis {
   };
   std::vector<Node> nodes;
   std::vector<Worker> workers;
+  std::vector<int> chunk_worker;          ///< for each of run.chunks, its row in `workers`
   double imbalance_seconds = 0;           ///< spread of the workers' finishing times
   std::vector<std::int64_t> chunk_sizes;  ///< in dispatch order
   std::vector<ChunkRecord> slowest;       ///< the five longest chunks

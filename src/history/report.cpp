@@ -74,8 +74,9 @@ RunAnalysis analyze(const LoggedRun& run) {
   std::sort(by_start.begin(), by_start.end(), [](const ChunkRecord* x, const ChunkRecord* y) {
     return x->start_seconds < y->start_seconds;
   });
-  std::map<std::pair<int, int>, std::size_t> index;  // (rank, lane) -> worker
-  std::map<int, std::vector<double>> lane_end;       // rank -> end of each lane
+  std::map<std::pair<int, int>, std::size_t> index;                // (rank, lane) -> worker
+  std::map<int, std::vector<double>> lane_end;                     // rank -> end of each lane
+  std::vector<std::pair<int, int>> chunk_lane(run.chunks.size());  // (rank, lane) per chunk
   for (const ChunkRecord* c : by_start) {
     auto& ends = lane_end[c->rank];
     int lane = 0;
@@ -83,6 +84,7 @@ RunAnalysis analyze(const LoggedRun& run) {
     if (lane == int(ends.size())) ends.push_back(0);
     ends[std::size_t(lane)] = c->end_seconds;
     auto key = std::make_pair(c->rank, lane);
+    chunk_lane[std::size_t(c - run.chunks.data())] = key;
     auto it = index.find(key);
     if (it == index.end()) {
       it = index.emplace(key, a.workers.size()).first;
@@ -102,6 +104,10 @@ RunAnalysis analyze(const LoggedRun& run) {
   std::sort(a.workers.begin(), a.workers.end(), [](const auto& x, const auto& y) {
     return std::tie(x.node, x.rank, x.lane) < std::tie(y.node, y.rank, y.lane);
   });
+  std::map<std::pair<int, int>, int> row;
+  for (std::size_t i = 0; i < a.workers.size(); ++i)
+    row[{a.workers[i].rank, a.workers[i].lane}] = int(i);
+  for (const auto& key : chunk_lane) a.chunk_worker.push_back(row[key]);
   for (auto& [id, n] : nodes) {
     (void)id;
     if (n.workers > 0 && makespan > 0) n.utilization = n.busy_seconds / (n.workers * makespan);
@@ -269,9 +275,6 @@ std::string run_html(const LoggedRun& run) {
   if (t_end <= 0) t_end = 1;
   const int width = 960, label = 110, row = 14, plot = width - label - 10;
   auto x = [&](double t) { return label + plot * std::clamp(t / t_end, 0.0, 1.0); };
-  std::map<std::pair<int, int>, int> lane_of;  // (rank, lane) -> row
-  for (std::size_t i = 0; i < a.workers.size(); ++i)
-    lane_of[{a.workers[i].rank, a.workers[i].lane}] = int(i);
 
   std::ostringstream svg;
   const int gantt_h = int(a.workers.size()) * row + 30;
@@ -282,20 +285,9 @@ std::string run_html(const LoggedRun& run) {
     svg << "<text x=\"4\" y=\"" << i * row + 11 << "\" font-size=\"10\">node " << w.node << " rank "
         << w.rank << (w.lane > 0 ? "." + std::to_string(w.lane) : "") << "</text>\n";
   }
-  // Chunks are placed in the lane analyze() gave them: replay the same assignment.
-  std::vector<const ChunkRecord*> by_start;
-  for (const auto& c : run.chunks) by_start.push_back(&c);
-  std::sort(by_start.begin(), by_start.end(), [](const ChunkRecord* p, const ChunkRecord* q) {
-    return p->start_seconds < q->start_seconds;
-  });
-  std::map<int, std::vector<double>> lane_end;
-  for (const ChunkRecord* c : by_start) {
-    auto& ends = lane_end[c->rank];
-    int lane = 0;
-    while (lane < int(ends.size()) && ends[std::size_t(lane)] > c->start_seconds + 1e-9) ++lane;
-    if (lane == int(ends.size())) ends.push_back(0);
-    ends[std::size_t(lane)] = c->end_seconds;
-    const int r = lane_of[{c->rank, lane}];
+  for (std::size_t i = 0; i < run.chunks.size(); ++i) {
+    const ChunkRecord* c = &run.chunks[i];
+    const int r = a.chunk_worker[i];
     const double x0 = x(c->start_seconds), x1 = std::max(x(c->end_seconds), x0 + 0.5);
     const int hue = int((c->seq * 47) % 360);
     svg << "<rect class=\"chunk\" x=\"" << fixed(x0, 2) << "\" y=\"" << r * row + 2 << "\" width=\""

@@ -5,17 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "../memory_sources.hpp"
 #include "amorsize/run_types.hpp"
 
 namespace amorsize::detail {
-
-// From src/topology.cpp.
-std::optional<std::uint64_t> read_meminfo_bytes(const std::string& meminfo_path,
-                                                const std::string& key);
-std::optional<std::uint64_t> read_cgroup_limit(const std::string& proc_self_cgroup,
-                                               const std::string& sysfs_root);
-std::optional<std::uint64_t> read_cgroup_usage(const std::string& proc_self_cgroup,
-                                               const std::string& sysfs_root);
 
 /// MemAvailable of the machine, or the cgroup's headroom when that is smaller.
 inline MemorySample default_memory_sample() {
