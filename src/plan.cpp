@@ -159,6 +159,8 @@ void PlanOptions::validate() const {
     fail("result_buffer_fraction", result_buffer_fraction, "a fraction in (0, 1)");
   if (!finite(adaptation_rate) || adaptation_rate < 0 || adaptation_rate > 1)
     fail("adaptation_rate", adaptation_rate, "a fraction in [0, 1]");
+  for (int cap : max_workers_per_node)
+    if (cap < 0) fail("max_workers_per_node", cap, ">= 0, 0 = no bound");
   if (inflight_per_worker < 0 || inflight_per_worker > 1024)
     fail("inflight_per_worker", inflight_per_worker, "0 (automatic) to 1024");
   if (!finite(serial_speedup_threshold) || serial_speedup_threshold < 0)
@@ -221,6 +223,13 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
           np.workers = std::max(1, fit);
         }
       }
+    }
+    if (i < options.max_workers_per_node.size() && options.max_workers_per_node[i] > 0 &&
+        options.max_workers_per_node[i] < np.workers) {
+      np.workers = options.max_workers_per_node[i];
+      p.reasons.push_back("node " + node.name + " has " + std::to_string(np.workers) + " worker" +
+                          (np.workers == 1 ? "" : "s") + " for " + std::to_string(node.cores) +
+                          " cores: that is all the ranks there");
     }
     p.nodes.push_back(np);
   }

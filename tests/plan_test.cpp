@@ -332,6 +332,17 @@ TEST(Plan, ExplainSaysWhatAndWhy) {
   EXPECT_NE(text.find("Why:"), std::string::npos) << text;
 }
 
+TEST(Plan, WorkersNeverExceedTheRanksOfANode) {
+  PlanOptions o;
+  o.max_workers_per_node = {0, 3};
+  const Plan p = plan(work(1e-3, 1'000'000), cluster(2, 16), o);
+  EXPECT_EQ(p.nodes[0].workers, 16);
+  EXPECT_EQ(p.nodes[1].workers, 3);
+  EXPECT_EQ(p.workers, 19);
+  o.max_workers_per_node = {-1};
+  EXPECT_THROW(plan(work(1e-3, 100), cluster(1, 4), o), invalid_argument);
+}
+
 TEST(Plan, ParseScheduleAndOrder) {
   std::int64_t n = 0;
   EXPECT_EQ(parse_schedule("fixed:32", &n), Schedule::fixed);

@@ -55,6 +55,9 @@ struct PlanOptions {
   /// Coordinator CPU time to handle one chunk (receive a request and results, send a chunk).
   /// Measured here: a Boost-serialized request + reply over shared memory costs ~2 us.
   double message_seconds = 2e-6;
+  /// Upper bound on the workers of each node (e.g. the ranks launched there); missing or 0
+  /// entries mean no bound beyond the node's cores and memory.
+  std::vector<int> max_workers_per_node;
 
   /// Throws invalid_argument naming the first bad option and its value.
   void validate() const;

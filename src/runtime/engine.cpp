@@ -444,7 +444,6 @@ class Coordinator {
 
   bool done_sampling_only() const { return exhausted_ || stopped_; }
 
-
   void make_plan() {
     Cluster cluster;
     cluster.nodes = layout_.nodes;
@@ -452,7 +451,21 @@ class Coordinator {
     if (options_.bandwidth_bytes_per_second)
       cluster.bandwidth_bytes_per_second = *options_.bandwidth_bytes_per_second;
     if (options_.recorder) options_.recorder->on_nodes(layout_.nodes);
-    plan_ = amorsize::plan(profile_, cluster, options_.plan);
+    // Other nodes have only the ranks launched there; the coordinator's node can add threads.
+    PlanOptions plan_options = options_.plan;
+    plan_options.max_workers_per_node.assign(layout_.nodes.size(), 0);
+    for (std::size_t n = 1; n < layout_.nodes.size(); ++n)
+      plan_options.max_workers_per_node[n] = layout_.ranks_on_node[n];
+    plan_ = amorsize::plan(profile_, cluster, plan_options);
+    const int worker_ranks_here = layout_.ranks_on_node[0] - 1;
+    if (plan_.coordinator_computes && size_ > 1 && worker_ranks_here >= plan_.nodes[0].workers) {
+      plan_.coordinator_computes = false;
+      plan_.reasons.front() =
+          "the coordinator's rank only coordinates: " +
+          std::string(worker_ranks_here == 1 ? "the other rank" : "the ") +
+          (worker_ranks_here == 1 ? "" : std::to_string(worker_ranks_here) + " other ranks") +
+          " on its node keep" + (worker_ranks_here == 1 ? "s" : "") + " its cores busy";
+    }
     if (!options_.profile_reason.empty())
       plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
     // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).

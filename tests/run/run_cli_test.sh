@@ -69,9 +69,11 @@ timeout)
 kill9_resume)
   seq 1 800 > tasks.txt
   cmd=(sh -c 'sleep 0.005; echo line {}')
-  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt -- "${cmd[@]}" &
+  # Its own session, so the kill reaches mpirun and every rank, and nothing else.
+  setsid "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt -- "${cmd[@]}" &
+  sid=$!
   sleep 2
-  pkill -9 -f "amorsize run --tasks tasks.txt" ; pkill -9 -f "mpirun -np 3" ; wait 2>/dev/null
+  pkill -9 -s "$sid"; wait 2>/dev/null
   before=$(wc -l < out.txt)
   [ "$before" -gt 0 ] && [ "$before" -lt 800 ] || fail "kill came too late or too early ($before lines)"
   "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --resume -- "${cmd[@]}" || fail "resume exit"
