@@ -50,14 +50,13 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
   }
 fi
 
-# A live process with this pid file, and not a zombie.
+# FILE NAME: FILE holds the pid of a live (not zombie) process whose command is NAME.
 alive() {
   local pid state
-  [ -s "$1" ] || return 1
-  pid=$(cat "$1")
-  [ -r "/proc/$pid/stat" ] || return 1
-  state=$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)
-  [ "$state" != Z ]
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] || return 1
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 node=$(hostname -s)
@@ -73,12 +72,12 @@ chmod 755 "$dir/munge-run"
 if ! getent hosts "$(hostname)" >/dev/null; then
   say "adding '127.0.0.1 $(hostname)' to /etc/hosts"
   echo "127.0.0.1 $(hostname) # added by amorsize start-local-cluster.sh ($dir)" >> /etc/hosts
-  echo "$(hostname)" > "$dir/added-hosts-entry"
+  hostname > "$dir/added-hosts-entry"
 fi
 
 # --- MUNGE (authentication between the Slurm commands and daemons) ---------------------------
 socket=$dir/munge-run/munge.socket
-if ! alive "$dir/munge/munged.pid"; then
+if ! alive "$dir/munge/munged.pid" munged; then
   [ -s "$dir/munge/munge.key" ] || mungekey --create --keyfile="$dir/munge/munge.key"
   rm -f "$socket" "$socket.lock"
   munged --socket="$socket" --key-file="$dir/munge/munge.key" \
@@ -88,9 +87,10 @@ fi
 
 # --- slurm.conf ---------------------------------------------------------------------------------
 # Only what the tests need. Timings that Slurm cannot shorten (compiled in, 22.05):
-#  - slurmctld checks time limits and sends --signal warnings every 30 s (PERIODIC_TIMEOUT),
-#    so a warning comes up to 30 s earlier than asked (sbatch(1) says up to 60 s) and a job is
-#    killed up to 30 s after its limit;
+#  - slurmctld checks time limits and sends --signal warnings every 30 s (PERIODIC_TIMEOUT):
+#    a warning goes out at the first check that finds the job within offset + 30 s of its end,
+#    so 0-30 s earlier than asked (sbatch(1) says up to 60 s), and a job is killed at the first
+#    check past its limit, up to 30 s late;
 #  - --time has a resolution of one minute (seconds are rounded up): 1 minute is the shortest
 #    limit that can be enforced.
 cat > "$dir/etc/slurm.conf.new" <<EOF
@@ -126,10 +126,11 @@ TaskPlugin=task/none
 # memory is not a consumable resource.
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
-# Plain FIFO scheduling. sched_interval: the full scheduling pass that starts a requeued job
-# once its cred_expire wait is over runs every 2 s instead of every 60 s.
+# Plain FIFO scheduling. batch_sched_delay=0: a submitted batch job starts at once (default:
+# up to 3 s later). sched_interval=2: the full scheduling pass, which is what starts a requeued
+# job once its cred_expire wait is over, runs every 2 s instead of every 60 s.
 SchedulerType=sched/builtin
-SchedulerParameters=sched_interval=2
+SchedulerParameters=batch_sched_delay=0,sched_interval=2
 # No accounting database, no job accounting or completion records (so no sacct).
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
@@ -143,9 +144,11 @@ JobRequeue=1
 KillWait=5
 # A job is killed as soon as the time-limit check finds it past its limit (the default).
 OverTimeLimit=0
-# Finished jobs stay visible to scontrol for 5 minutes (the default), so tests can read
-# their restart count and exit code.
-MinJobAge=300
+# Finished jobs are forgotten 4 s after they end (default 300 s; the purge runs every 10 s).
+# Short on purpose: sbatch --wait sleeps 2 s, then 8 s, then 32 s between polls, unless
+# MinJobAge is below 6 s: then it polls every 2 s and returns within 2 s of the job's end.
+# Read a finished job with scontrol right away.
+MinJobAge=4
 # The node comes back by itself after the daemons restart.
 ReturnToService=2
 # Believe the CPU count below although the machine has fewer cores.
@@ -155,7 +158,7 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 conf=$dir/etc/slurm.conf
 if ! cmp -s "$conf.new" "$conf"; then
-  if alive "$dir/run/slurmctld.pid" || alive "$dir/run/slurmd.pid"; then
+  if alive "$dir/run/slurmctld.pid" slurmctld || alive "$dir/run/slurmd.pid" slurmd; then
     say "warning: $conf changed while the cluster runs; stop and start it to apply"
     rm -f "$conf.new"
   else
@@ -169,11 +172,11 @@ export SLURM_CONF=$conf
 
 # --- daemons ------------------------------------------------------------------------------------
 show_log() { tail -n 20 "$1" >&2 || true; }
-if ! alive "$dir/run/slurmctld.pid"; then
+if ! alive "$dir/run/slurmctld.pid" slurmctld; then
   # -c: start from a clean state (no jobs left over from an earlier run).
   slurmctld -c -f "$conf" || { show_log "$dir/log/slurmctld.log"; die "slurmctld did not start"; }
 fi
-if ! alive "$dir/run/slurmd.pid"; then
+if ! alive "$dir/run/slurmd.pid" slurmd; then
   slurmd -f "$conf" || { show_log "$dir/log/slurmd.log"; die "slurmd did not start"; }
 fi
 

@@ -313,9 +313,13 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
     const double chunk_seconds = double(p.chunk_size) * item_cost;
     const double round_trip =
         2 * latency + double(p.chunk_size) * (profile.bytes_in + profile.bytes_out) / bandwidth;
+    // The baseline schedules keep their classic form: a worker asks for its next chunk when it
+    // has finished the last one. Prefetching would hand a guided or static worker two of the
+    // largest chunks at once.
     p.inflight_per_worker =
-        options.inflight_per_worker > 0
-            ? options.inflight_per_worker
+        options.inflight_per_worker > 0 ? options.inflight_per_worker
+        : p.schedule != Schedule::adaptive
+            ? 1
             : std::clamp(
                   1 + static_cast<int>(std::ceil(round_trip / std::max(chunk_seconds, 1e-12))),
                   kMinInflight, kMaxInflight);

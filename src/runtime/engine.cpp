@@ -495,7 +495,8 @@ class Coordinator {
   struct Slot {
     int rank;  // 0 = the local thread pool
     int node;
-    int capacity;  // chunks it may hold
+    int capacity;   // chunks it may hold
+    int width = 1;  // workers behind it (threads of the local pool)
     int outstanding = 0;
   };
 
@@ -520,7 +521,7 @@ class Coordinator {
       threads = std::max(0, plan_.nodes[0].workers - used[0]);
     if (threads > 0) {
       local_ = std::make_unique<LocalWorkers>(codec_, threads);
-      slots_.push_back({0, 0, threads * plan_.inflight_per_worker});
+      slots_.push_back({0, 0, threads * plan_.inflight_per_worker, threads});
     }
     if (slots_.empty()) {  // nothing to run on: the coordinator computes after all
       local_ = std::make_unique<LocalWorkers>(codec_, 1);
@@ -584,9 +585,17 @@ class Coordinator {
     return std::int64_t(outstanding_.size() + reorder_.size()) >= window_;
   }
 
+  // Round by round, one chunk per worker and round, so that the first chunks (the largest,
+  // and with the static schedule the only ones) are spread over all workers.
   void fill_all() {
-    for (std::size_t s = 0; s < slots_.size(); ++s) {
-      while (slots_[s].outstanding < slots_[s].capacity && dispatch(s)) {
+    for (bool any = true; any;) {
+      any = false;
+      for (std::size_t s = 0; s < slots_.size(); ++s) {
+        if (pressured_[slots_[s].node]) continue;  // that node waits; the others go on
+        for (int i = 0; i < slots_[s].width && slots_[s].outstanding < slots_[s].capacity; ++i) {
+          if (!dispatch(s)) return;  // nothing left to send, or the reorder window is full
+          any = true;
+        }
       }
     }
   }
