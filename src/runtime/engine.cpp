@@ -364,13 +364,9 @@ class Coordinator {
     next_delivery_ = next_index_;
     make_plan();
     report_.plan_seconds = now();
-    if (!done_sampling_only()) {
-      if (plan_.serial && options_.allow_serial) {
-        run_serially();
-      } else {
-        run_parallel();
-      }
-    }
+    for (const auto& n : layout_.nodes) report_.cores += n.cores;
+    if (!done_sampling_only() && plan_.serial && options_.allow_serial) run_serially();
+    if (!done_sampling_only() && !(plan_.serial && options_.allow_serial)) run_parallel();
     for (int r = 1; r < size_; ++r) sender_.send(r, wire::kStop, {});
     sender_.finish();
     finish_report();
@@ -436,7 +432,11 @@ class Coordinator {
       profile_.bytes_out = out_bytes / double(seconds.size());
     }
     profile_.mem_per_item_bytes = mem_peak;
-    profile_.threads_per_item = wall > 0 ? std::max(1.0, std::round(cpu / wall)) : 1.0;
+    // CPU time per wall time counts an item's threads, but only over enough wall time: CPU
+    // clocks tick coarsely (gVisor: milliseconds), and a few short items would read as many.
+    constexpr double kMinWallForThreads = 0.02;
+    profile_.threads_per_item =
+        wall >= kMinWallForThreads ? std::max(1.0, std::round(cpu / wall)) : 1.0;
     profile_.sample_count = int(seconds.size());
     profile_.source = "sampled";
     if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
@@ -470,25 +470,42 @@ class Coordinator {
       plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
     // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
     if (options_.recorder) options_.recorder->on_plan(plan_);
-    for (const auto& n : layout_.nodes) report_.cores += n.cores;
   }
 
+  // Runs chunks on rank 0 while the plan says parallel does not pay. That plan rests on a few
+  // first items, which may not be typical (a workload whose items grow with the index), so it
+  // is made again every kReplanSeconds from all the items measured so far, and the run goes
+  // parallel as soon as that pays.
   void run_serially() {
-    std::vector<char> items, results;
-    while (!stopped_) {
+    constexpr double kReplanSeconds = 0.01;
+    std::vector<char> items;
+    double measured = profile_.item_seconds_mean * profile_.sample_count;
+    std::int64_t measured_items = profile_.sample_count;
+    double next_check = now() + kReplanSeconds;
+    while (!stopped_ && !exhausted_) {
       check_drain();
       if (stopped_) break;
       items.clear();
-      results.clear();
-      const std::int64_t want = std::max<std::int64_t>(plan_.max_chunk, 1);
+      const auto per_check =
+          std::int64_t(kReplanSeconds / std::max(profile_.item_seconds_mean, 1e-9)) + 1;
+      const std::int64_t want = std::min(std::max<std::int64_t>(plan_.max_chunk, 1), per_check);
       const std::int64_t count = codec_.pull(want, items);
+      if (count < want) exhausted_ = true;
       if (count == 0) break;
       wire::ChunkHeader h{report_.chunks, next_index_, count};
       next_index_ += count;
       const double t0 = now();
       auto msg = run_chunk(codec_, h, items.data(), items.size(), false);
+      measured += reinterpret_cast<const wire::ResultHeader*>(msg.data())->compute_seconds;
+      measured_items += count;
       handle_result(msg.data(), msg.size(), 0, t0);
-      if (count < want) break;
+      if (size_ > 1 && !exhausted_ && now() >= next_check) {
+        next_check = now() + kReplanSeconds;
+        profile_.item_seconds_mean = std::max(measured / double(measured_items), 1e-9);
+        if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
+        make_plan();
+        if (!plan_.serial) return;
+      }
     }
   }
 
