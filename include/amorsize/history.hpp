@@ -123,10 +123,10 @@ class TimingLog final : public Recorder {
   Impl* impl_;
 };
 
-/// The runs of a log, from /index (finished runs) and the run groups (unfinished ones), oldest
-/// first. Throws invalid_argument for a missing file, a file that is not HDF5, or another
-/// schema version.
-std::vector<RunIndexRow> list_runs(const std::string& path);
+/// The runs of a log, from /index (finished runs) and, with `with_unfinished`, the run groups
+/// that have no index row (killed runs: status "running"), oldest first. Throws
+/// invalid_argument for a missing file, a file that is not HDF5, or another schema version.
+std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished = true);
 
 /// One run with all its records; `run_id` < 0 means the last run.
 LoggedRun read_run(const std::string& path, std::int64_t run_id = -1);

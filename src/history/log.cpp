@@ -926,7 +926,7 @@ bool TimingLog::healthy() const {
 
 // --- readers ----------------------------------------------------------------------------------
 
-std::vector<RunIndexRow> list_runs(const std::string& path) {
+std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished) {
   h5::Quiet quiet;
   h5::File file = open_for_reading(path);
   return reading(path, [&] {
@@ -937,7 +937,7 @@ std::vector<RunIndexRow> list_runs(const std::string& path) {
       h5::Rows<IndexRow> read(index.get(), kIndex, schema.index.memory.get());
       for (const IndexRow& r : read.get()) rows[r.run_id] = from_index_row(r);
     }
-    if (h5::link_exists(file.get(), kRuns)) {
+    if (with_unfinished && h5::link_exists(file.get(), kRuns)) {
       h5::Group runs = h5::open_group(file.get(), kRuns);
       for (const std::int64_t id : run_ids(runs.get())) {
         if (rows.count(id)) continue;
@@ -957,16 +957,18 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
   h5::File file = open_for_reading(path);
   return reading(path, [&] {
     h5::Group runs;
-    std::vector<std::int64_t> ids;
-    if (h5::link_exists(file.get(), kRuns)) {
-      runs = h5::open_group(file.get(), kRuns);
-      ids = run_ids(runs.get());
+    const bool any = h5::link_exists(file.get(), kRuns);
+    if (any) runs = h5::open_group(file.get(), kRuns);
+    // Listing every run costs a few ms in a log of thousands: only when needed.
+    if (!any || run_id < 0 || !h5::link_exists(runs.get(), run_name(run_id).c_str())) {
+      const std::vector<std::int64_t> ids = any ? run_ids(runs.get()) : std::vector<std::int64_t>{};
+      if (ids.empty()) throw invalid_argument("log " + path + " holds no runs");
+      if (run_id < 0) run_id = ids.back();
+      if (!std::binary_search(ids.begin(), ids.end(), run_id))
+        throw invalid_argument("run " + std::to_string(run_id) + " not found in " + path +
+                               " (runs " + std::to_string(ids.front()) + ".." +
+                               std::to_string(ids.back()) + ")");
     }
-    if (ids.empty()) throw invalid_argument("log " + path + " holds no runs");
-    if (run_id < 0) run_id = ids.back();
-    if (!std::binary_search(ids.begin(), ids.end(), run_id))
-      throw invalid_argument("run " + std::to_string(run_id) + " not found in " + path + " (runs " +
-                             std::to_string(ids.front()) + ".." + std::to_string(ids.back()) + ")");
 
     h5::Group group = h5::open_group(runs.get(), run_name(run_id).c_str());
     const hid_t g = group.get();

@@ -82,7 +82,7 @@ Prediction predict(const std::string& path, const std::string& key, const ModelO
     return out;
   }
   std::vector<RunIndexRow> runs;
-  for (auto& r : list_runs(path))
+  for (auto& r : list_runs(path, false))  // the model uses finished runs only
     if (r.workload_key == key && r.status == "complete" && r.items > 0) runs.push_back(r);
   if (int(runs.size()) > options.max_runs) runs.erase(runs.begin(), runs.end() - options.max_runs);
   out.runs = int(runs.size());

@@ -260,6 +260,30 @@ TEST(MpiRun, SerializesStringsAndVectors) {
     ASSERT_EQ(got[i], std::vector<int>(words[i].begin(), words[i].end())) << i;
 }
 
+TEST(MpiRun, AMisleadingFirstSampleDoesNotKeepTheRunSerial) {
+  // The first 300 items take nothing, so the sample says "run serially"; the rest take 100 us.
+  const std::int64_t n = 20000;
+  struct Ranks : Recorder {
+    std::int64_t on_workers = 0;
+    void on_chunk(const ChunkRecord& c) override { on_workers += c.rank != 0; }
+  } ranks_seen;
+  RunOptions o;
+  o.recorder = &ranks_seen;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        if (i >= 300) busy_wait(100e-6);
+        return 3 * i;
+      },
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_TRUE(d.in_order());
+  EXPECT_FALSE(r.plan.serial);
+  EXPECT_GT(ranks_seen.on_workers, 0) << "no chunk ever went to another rank";
+}
+
 TEST(MpiRun, TinyWorkloadRunsSeriallyOnRankZero) {
   std::int64_t delivered = 0;
   RunOptions o;
