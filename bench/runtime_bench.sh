@@ -274,14 +274,7 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # CPUs kept busy by other processes (over 1 s, from /proc/stat): on a 2-core machine one
 # busy background job halves every efficiency, so say so.
 busy_cpus() {
-  "$PYTHON" -c '
-import time
-def snap():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v[:8]), v[3] + v[4]
-t0, i0 = snap(); time.sleep(1.0); t1, i1 = snap()
-import os
-print("%.2f" % ((1 - (i1 - i0) / max(1, t1 - t0)) * (os.cpu_count() or 1)))' 2>/dev/null || echo 0
+  "$PYTHON" "$ROOT/bench/busy_cpus.py" 2>/dev/null || echo 0
 }
 BUSY=$(busy_cpus)
 if awk -v b="$BUSY" 'BEGIN { exit !(b > 0.25) }'; then

@@ -150,13 +150,7 @@ fi
 # --- a quiet machine ----------------------------------------------------------------------
 # CPUs kept busy by other processes over 1 s (from /proc/stat; this script sleeps meanwhile).
 busy_cpus() {
-  "$PYTHON" -c '
-import os, time
-def snap():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v[:8]), v[3] + v[4]
-t0, i0 = snap(); time.sleep(1.0); t1, i1 = snap()
-print("%.2f" % ((1 - (i1 - i0) / max(1, t1 - t0)) * (os.cpu_count() or 1)))'
+  "$PYTHON" "$ROOT/bench/busy_cpus.py"
 }
 CORES=$(nproc)
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)

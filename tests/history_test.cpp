@@ -347,8 +347,7 @@ TEST_F(History, ItemStatisticsComeFromChunkMeansAndSamples) {
   EXPECT_NEAR(many.item_seconds_cv, chunk_cv, 1e-12);
   // Two samples say little about the tail: p95 = mean + 1.645 sigma, capped at the max.
   EXPECT_NEAR(many.item_seconds_p95,
-              std::min(0.025, many.item_seconds_mean * (1 + 1.6448536269514722 * chunk_cv)),
-              1e-9);
+              std::min(0.025, many.item_seconds_mean * (1 + 1.6448536269514722 * chunk_cv)), 1e-9);
   EXPECT_EQ(many.item_seconds_max, 0.025);  // the longest sample beats the largest chunk mean
   EXPECT_NEAR(many.bytes_in, (bytes_in + 4) / double(items + 2), 1e-12);
   EXPECT_NEAR(many.bytes_out, (bytes_out + 6) / double(items + 2), 1e-12);

@@ -13,20 +13,10 @@
 #include "amorsize/workload.hpp"
 #include "commands.hpp"
 #include "history_setup.hpp"
+#include "mpi_session.hpp"
 
 namespace amorsize::app {
-namespace {
-
-// MPI for the lifetime of one command; the coordinator's threads never call MPI.
-struct MpiSession {
-  MpiSession() {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  ~MpiSession() { MPI_Finalize(); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   struct Args {

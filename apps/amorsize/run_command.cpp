@@ -20,6 +20,7 @@
 #include "amorsize/workload.hpp"
 #include "commands.hpp"
 #include "history_setup.hpp"
+#include "mpi_session.hpp"
 
 namespace amorsize::app {
 namespace {
@@ -94,15 +95,6 @@ class ExplainingRecorder : public Recorder {
 
  private:
   Recorder* next_;
-};
-
-class MpiSession {
- public:
-  MpiSession() {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  }
-  ~MpiSession() { MPI_Finalize(); }
 };
 
 }  // namespace

@@ -8,8 +8,7 @@ int main(int argc, char** argv) {
   double sum = 0;
   const auto report = amorsize::run(
       MPI_COMM_WORLD, amorsize::source::range(0, 1000),
-      [](std::int64_t i) { return 0.5 * double(i); },
-      [&](std::int64_t, double r) { sum += r; });
+      [](std::int64_t i) { return 0.5 * double(i); }, [&](std::int64_t, double r) { sum += r; });
   std::cout << "runtime consumer: " << report.delivered << " results, sum " << sum << "\n";
   MPI_Finalize();
   return report.delivered == 1000 && sum == 0.5 * 999 * 1000 / 2 ? 0 : 1;
