@@ -195,6 +195,25 @@ TimingStats summarize(std::vector<double> seconds) {
   return s;
 }
 
+void SampleTotals::fill(WorkloadProfile& p, double min_wall_for_threads) const {
+  const TimingStats stats = summarize(seconds);
+  p.item_seconds_mean = stats.mean;
+  p.item_seconds_cv = stats.cv;
+  p.item_seconds_p50 = stats.p50;
+  p.item_seconds_p95 = stats.p95;
+  p.item_seconds_max = stats.max;
+  if (!seconds.empty()) {
+    p.bytes_in = bytes_in / double(seconds.size());
+    p.bytes_out = bytes_out / double(seconds.size());
+  }
+  p.mem_per_item_bytes = mem_peak_bytes;
+  // CPU time per wall time: 1 for a plain item, k for an item that keeps k cores busy.
+  const bool long_enough = wall_seconds > 0 && wall_seconds >= min_wall_for_threads;
+  p.threads_per_item = long_enough ? std::max(1.0, std::round(cpu_seconds / wall_seconds)) : 1.0;
+  p.sample_count = int(seconds.size());
+  p.source = "sampled";
+}
+
 namespace detail {
 
 double process_cpu_seconds() {

@@ -54,6 +54,20 @@ struct TimingStats {
 };
 TimingStats summarize(std::vector<double> seconds);
 
+/// What sampling measured, gathered item by item (on any rank), then turned into a profile.
+struct SampleTotals {
+  std::vector<double> seconds;  ///< one entry per item
+  double bytes_in = 0, bytes_out = 0;
+  double cpu_seconds = 0;     ///< CPU time of the processes while the items ran (all threads)
+  double wall_seconds = 0;    ///< wall time of the same intervals
+  double mem_peak_bytes = 0;  ///< largest growth of a resident set while an item ran
+
+  /// Fills the measured fields of `p`: time statistics, bytes per item, memory, and threads
+  /// per item (CPU per wall time, counted only over at least `min_wall_for_threads` seconds:
+  /// CPU clocks tick coarsely, and a few short items would read as many threads).
+  void fill(WorkloadProfile& p, double min_wall_for_threads = 0) const;
+};
+
 /// Bytes a value occupies on the wire. Overload for your own types (found by ADL) when the
 /// default is wrong; the runtime measures the serialized size anyway.
 template <class T>
@@ -95,8 +109,7 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
   using Item = std::decay_t<decltype(*std::begin(items))>;
   using Result = std::decay_t<std::invoke_result_t<Fn&, const Item&>>;
   Sampled<Result> out;
-  std::vector<double> seconds;
-  double in_bytes = 0, out_bytes = 0, cpu = 0, wall = 0, mem_peak = 0;
+  SampleTotals totals;
   std::size_t count = 0;
   for (auto it = std::begin(items); it != std::end(items) && count < n; ++it, ++count) {
     const std::uint64_t rss_before = detail::resident_bytes();
@@ -105,33 +118,19 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
     Result r = fn(*it);
     const double dt =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    cpu += detail::process_cpu_seconds() - cpu_before;
-    wall += dt;
+    totals.cpu_seconds += detail::process_cpu_seconds() - cpu_before;
+    totals.wall_seconds += dt;
     const std::uint64_t rss_after = detail::resident_bytes();
-    if (rss_after > rss_before) mem_peak = std::max(mem_peak, double(rss_after - rss_before));
-    seconds.push_back(dt);
-    in_bytes += byte_size(*it);
-    out_bytes += byte_size(r);
+    if (rss_after > rss_before)
+      totals.mem_peak_bytes = std::max(totals.mem_peak_bytes, double(rss_after - rss_before));
+    totals.seconds.push_back(dt);
+    totals.bytes_in += byte_size(*it);
+    totals.bytes_out += byte_size(r);
     out.results.push_back(std::move(r));
   }
-  const TimingStats stats = summarize(seconds);
-  WorkloadProfile& p = out.profile;
-  p.item_seconds_mean = stats.mean;
-  p.item_seconds_cv = stats.cv;
-  p.item_seconds_p50 = stats.p50;
-  p.item_seconds_p95 = stats.p95;
-  p.item_seconds_max = stats.max;
+  totals.fill(out.profile);
   if constexpr (detail::has_size<Range>::value)
-    p.items = static_cast<std::int64_t>(std::size(items));
-  if (count > 0) {
-    p.bytes_in = in_bytes / count;
-    p.bytes_out = out_bytes / count;
-  }
-  p.mem_per_item_bytes = mem_peak;
-  // CPU time per wall time: 1 for a plain item, k for an item that keeps k cores busy.
-  p.threads_per_item = wall > 0 ? std::max(1.0, std::round(cpu / wall)) : 1.0;
-  p.sample_count = static_cast<int>(count);
-  p.source = "sampled";
+    out.profile.items = static_cast<std::int64_t>(std::size(items));
   return out;
 }
 

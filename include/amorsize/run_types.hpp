@@ -64,8 +64,10 @@ class Recorder {
 
 struct RunOptions {
   PlanOptions plan;  ///< schedule, order, chunk bounds, memory threshold, ...
-  /// Items rank 0 runs to measure the workload before planning: at least `sample_min_items`,
-  /// then until `sample_budget_seconds` have passed or `sample_max_items` are done.
+  /// Items measured before planning, run by rank 0 and, at the same time, in probe chunks on the
+  /// worker ranks (1, 2, 4, ... items each; until the first item's memory is known, one rank
+  /// per node): at least `sample_min_items`, then until `sample_budget_seconds` have passed or
+  /// `sample_max_items` are done. Every sampled result is delivered, none is run twice.
   int sample_min_items = 4;
   int sample_max_items = 64;
   double sample_budget_seconds = 0.005;
@@ -96,7 +98,7 @@ struct RunReport {
   std::int64_t items = 0;      ///< items whose results reached the sink (or failed)
   std::int64_t delivered = 0;  ///< results handed to the sink
   std::int64_t chunks = 0;
-  std::int64_t sampled = 0;  ///< items run by rank 0 while sampling
+  std::int64_t sampled = 0;  ///< items measured while sampling (on rank 0 and in probes)
   int ranks = 0;
   int cores = 0;  ///< physical cores of the allocation
   double makespan_seconds = 0;

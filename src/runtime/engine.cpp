@@ -94,14 +94,19 @@ class Sender {
   std::deque<Pending> pending_;
 };
 
-// Runs one chunk and builds its result message.
+// Runs one chunk and builds its result message. A sampling probe also sends back each item's
+// time and how much the resident set grew.
 std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char* items,
                             std::size_t size, bool pressured) {
   std::vector<char> results;
   std::vector<Failure> failures;
+  std::vector<double> item_seconds;
+  const bool measure = (h.flags & wire::kMeasureItems) != 0;
+  const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
   const double t0 = MPI_Wtime();
-  codec.execute(h.first, h.count, items, size, results, failures, nullptr);
+  codec.execute(h.first, h.count, items, size, results, failures,
+                measure ? &item_seconds : nullptr);
   wire::ResultHeader r{};
   r.seq = h.seq;
   r.first = h.first;
@@ -113,11 +118,19 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   r.results_bytes = std::int64_t(results.size());
   r.failures = std::int64_t(failures.size());
   r.pressured = pressured ? 1 : 0;
+  r.measured = measure ? 1 : 0;
   std::vector<char> out;
-  out.reserve(sizeof r + results.size() + 32 * failures.size());
+  out.reserve(sizeof r + results.size() + 32 * failures.size() +
+              sizeof(double) * (item_seconds.size() + 1));
   wire::put(out, r);
   out.insert(out.end(), results.begin(), results.end());
   wire::put_failures(out, failures);
+  if (measure) {
+    item_seconds.resize(std::size_t(h.count), 0.0);
+    for (double t : item_seconds) wire::put(out, t);
+    const auto rss1 = detail::resident_bytes();
+    wire::put(out, rss1 > rss0 ? double(rss1 - rss0) : 0.0);
+  }
   return out;
 }
 
@@ -361,7 +374,6 @@ class Coordinator {
     } else {
       sample();
     }
-    next_delivery_ = next_index_;
     make_plan();
     report_.plan_seconds = now();
     for (const auto& n : layout_.nodes) report_.cores += n.cores;
@@ -376,22 +388,138 @@ class Coordinator {
  private:
   double now() const { return MPI_Wtime() - start_; }
 
-  // Rank 0 runs the first items itself: their times, sizes, memory and threads make the
-  // profile; their results go to the sink in place.
+  // Sampling. Rank 0 runs the first items itself (unless worker ranks already fill its node's
+  // cores) while every worker rank runs probe chunks that send back each item's time: one item,
+  // then twice as many each time. So no core waits for the plan, and the sample grows with the
+  // allocation. Items of unknown memory run one per node at first (plus rank 0's own there);
+  // the other ranks of a node join once measured items show that as many fit in its memory.
+  // Every sampled result goes to the sink in item order.
   void sample() {
-    std::vector<double> seconds;
-    double in_bytes = 0, out_bytes = 0, cpu = 0, wall = 0, mem_peak = 0;
-    const double t_begin = thread_seconds_now();
-    while (int(seconds.size()) < options_.sample_max_items) {
+    SampleTotals totals;
+    const bool local = size_ == 1 || layout_.ranks_on_node[0] - 1 < layout_.nodes[0].cores;
+    std::vector<int> place(std::size_t(size_), 0);  // a worker rank's place on its node
+    std::vector<int> seen(layout_.nodes.size(), 0);
+    for (int r = 1; r < size_; ++r) place[r] = seen[layout_.node_of_rank[r]]++;
+    std::vector<int> open(layout_.nodes.size(), 1);  // ranks per node that may run probes
+    std::vector<std::int64_t> probe_items(std::size_t(size_), 0);  // items out, per rank
+    std::vector<std::int64_t> probe_bytes(std::size_t(size_), 0);
+    std::vector<double> probe_sent(std::size_t(size_), 0);
+    std::vector<std::int64_t> next_count(std::size_t(size_), 1);
+    int probes_out = 0;
+    const double t_begin = now();
+    const auto done = [&] { return std::int64_t(totals.seconds.size()); };
+    const auto enough = [&] {
+      return done() >= options_.sample_max_items ||
+             (done() >= options_.sample_min_items &&
+              now() - t_begin >= options_.sample_budget_seconds);
+    };
+    const auto send_probe = [&](int r) {
+      if (probe_items[r] > 0 || exhausted_ || stopped_ || enough()) return;
+      const int node = layout_.node_of_rank[r];
+      if (place[r] >= open[node] || pressured_[node]) return;
+      std::int64_t want = next_count[r];
+      if (done() > 0) {  // a probe should take at most half the budget
+        const double mean = totals.wall_seconds / double(done());
+        want = std::min(want, std::max<std::int64_t>(
+                                  1, std::int64_t(options_.sample_budget_seconds / 2 / mean)));
+      }
+      std::vector<char> msg;
+      wire::put(msg, wire::ChunkHeader{-1, next_index_, 0, wire::kMeasureItems});
+      const std::int64_t count = codec_.pull(want, msg);
+      if (count < want) exhausted_ = true;
+      if (count == 0) return;
+      reinterpret_cast<wire::ChunkHeader*>(msg.data())->count = count;
+      probe_items[r] = count;
+      probe_bytes[r] = std::int64_t(msg.size() - sizeof(wire::ChunkHeader));
+      probe_sent[r] = now();
+      next_count[r] = 2 * count;
+      next_index_ += count;
+      ++probes_out;
+      sender_.send(r, wire::kChunk, std::move(msg));
+    };
+    // Ranks per node that may run sampled items at once, from the memory they were seen to take.
+    const auto open_nodes = [&] {
+      for (std::size_t n = 0; n < layout_.nodes.size(); ++n) {
+        const int ranks = layout_.ranks_on_node[n] - (n == 0 ? 1 : 0);
+        const double usable = double(layout_.nodes[n].usable_memory_bytes());
+        int fit = ranks;
+        if (totals.mem_peak_bytes > 0 && usable > 0)
+          fit = int(std::min(double(ranks), std::floor(0.5 * usable / totals.mem_peak_bytes)));
+        open[n] = std::max(1, fit);
+      }
+    };
+    const auto add_item = [&](std::int64_t index, int node, double seconds, double in, double out,
+                              double memory) {
+      totals.seconds.push_back(seconds);
+      totals.bytes_in += in;
+      totals.bytes_out += out;
+      totals.mem_peak_bytes = std::max(totals.mem_peak_bytes, memory);
+      if (options_.recorder) options_.recorder->on_sample({index, node, seconds, in, out, memory});
+    };
+    std::vector<char> buffer;
+    PoliteWait wait_here(PoliteWait::kCoordinator, options_.sample_budget_seconds);
+    PoliteWait* wait = &wait_here;
+    const auto poll = [&] {
+      bool any = false;
+      for (int flag = 1; flag;) {
+        MPI_Status status;
+        check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
+        if (!flag) break;
+        receive(comm_, status, buffer);
+        any = true;
+        const int r = status.MPI_SOURCE;
+        const int node = layout_.node_of_rank[r];
+        wire::Reader in(buffer.data(), buffer.size());
+        if (status.MPI_TAG == wire::kStatus) {
+          set_pressure(node, in.get<wire::StatusHeader>().pressured != 0);
+          continue;
+        }
+        const auto h = in.get<wire::ResultHeader>();
+        const char* results = in.take(std::size_t(h.results_bytes));
+        std::vector<Failure> failures = wire::get_failures(in, h.failures);
+        const double bytes_in = double(probe_bytes[r]) / double(h.count);
+        const double bytes_out = double(h.results_bytes) / double(h.count);
+        std::vector<double> seconds(std::size_t(h.count));
+        for (auto& t : seconds) t = in.get<double>();
+        const double memory = in.get<double>();
+        for (std::int64_t i = 0; i < h.count; ++i)
+          add_item(h.first + i, node, seconds[std::size_t(i)], bytes_in, bytes_out, memory);
+        totals.cpu_seconds += h.cpu_seconds;
+        totals.wall_seconds += h.compute_seconds;
+        report_.compute_seconds += h.compute_seconds;
+        busy_[std::size_t(node)] += h.compute_seconds;
+        report_.items += h.count;
+        probe_items[r] = 0;
+        --probes_out;
+        set_pressure(node, h.pressured != 0);
+        record_failures(failures);
+        deliver_in_order(h.first, h.count, results, std::size_t(h.results_bytes),
+                         std::move(failures));
+        open_nodes();
+        send_probe(r);
+      }
+      if (any) {
+        for (int r = 1; r < size_; ++r) send_probe(r);  // ranks the measured memory lets in
+        wait->set_chunk(totals.wall_seconds / double(std::max<std::int64_t>(1, done())));
+      }
+      return any;
+    };
+
+    for (int r = 1; r < size_; ++r) send_probe(r);
+    std::vector<char> item;
+    while (!enough()) {
       check_drain();
-      if (stopped_) break;
-      const bool enough = int(seconds.size()) >= options_.sample_min_items &&
-                          thread_seconds_now() - t_begin >= options_.sample_budget_seconds;
-      if (enough) break;
-      std::vector<char> item;
+      if (stopped_ || (exhausted_ && probes_out == 0)) break;
+      const bool progress = poll();
+      if (enough()) break;
+      if (!local || exhausted_) {
+        progress ? wait->reset() : wait->idle();
+        continue;
+      }
+      item.clear();
       if (codec_.pull(1, item) == 0) {
         exhausted_ = true;
-        break;
+        continue;
       }
       std::vector<char> result;
       std::vector<Failure> failures;
@@ -399,46 +527,28 @@ class Coordinator {
       const auto rss0 = detail::resident_bytes();
       const double cpu0 = detail::process_cpu_seconds();
       codec_.execute(next_index_, 1, item.data(), item.size(), result, failures, &t);
-      cpu += detail::process_cpu_seconds() - cpu0;
-      wall += t.front();
+      totals.cpu_seconds += detail::process_cpu_seconds() - cpu0;
+      totals.wall_seconds += t.front();
       const auto rss1 = detail::resident_bytes();
-      if (rss1 > rss0) mem_peak = std::max(mem_peak, double(rss1 - rss0));
-      seconds.push_back(t.front());
-      in_bytes += double(item.size());
-      out_bytes += double(result.size());
-      if (options_.recorder)
-        options_.recorder->on_sample({next_index_, 0, t.front(), double(item.size()),
-                                      double(result.size()),
-                                      rss1 > rss0 ? double(rss1 - rss0) : 0.0});
+      add_item(next_index_, 0, t.front(), double(item.size()), double(result.size()),
+               rss1 > rss0 ? double(rss1 - rss0) : 0.0);
       report_.compute_seconds += t.front();
-      record_failures(failures);
-      if (!stopped_ && !codec_.deliver(next_index_, 1, result.data(), result.size(), failures))
-        stopped_ = true;
-      if (failures.empty()) ++report_.delivered;
-      ++next_index_;
+      busy_[0] += t.front();
       ++report_.items;
-      if (stopped_) break;
+      record_failures(failures);
+      deliver_in_order(next_index_, 1, result.data(), result.size(), std::move(failures));
+      ++next_index_;
+      open_nodes();
     }
-    report_.sampled = next_index_;
-    const TimingStats stats = summarize(seconds);
-    profile_.item_seconds_mean = std::max(stats.mean, 1e-9);
-    profile_.item_seconds_cv = stats.cv;
-    profile_.item_seconds_p50 = stats.p50;
-    profile_.item_seconds_p95 = stats.p95;
-    profile_.item_seconds_max = stats.max;
-    longest_item_ = stats.max;
-    if (!seconds.empty()) {
-      profile_.bytes_in = in_bytes / double(seconds.size());
-      profile_.bytes_out = out_bytes / double(seconds.size());
-    }
-    profile_.mem_per_item_bytes = mem_peak;
+    while (probes_out > 0) poll() ? wait->reset() : wait->idle();  // the probes still out
+
+    report_.sampled = done();
     // CPU time per wall time counts an item's threads, but only over enough wall time: CPU
     // clocks tick coarsely (gVisor: milliseconds), and a few short items would read as many.
     constexpr double kMinWallForThreads = 0.02;
-    profile_.threads_per_item =
-        wall >= kMinWallForThreads ? std::max(1.0, std::round(cpu / wall)) : 1.0;
-    profile_.sample_count = int(seconds.size());
-    profile_.source = "sampled";
+    totals.fill(profile_, kMinWallForThreads);
+    profile_.item_seconds_mean = std::max(profile_.item_seconds_mean, 1e-9);
+    longest_item_ = profile_.item_seconds_max;
     if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
   }
 
@@ -545,7 +655,6 @@ class Coordinator {
       slots_.push_back({0, 0, plan_.inflight_per_worker});
     }
     schedule_ = std::make_unique<ChunkSchedule>(plan_);
-    pressured_.assign(layout_.nodes.size(), false);
     // The plan's window, but never so small that a worker would go without a chunk.
     window_ = std::max<std::int64_t>(plan_.reorder_window, std::int64_t(slots_.size()) + 1);
 
@@ -706,13 +815,23 @@ class Coordinator {
       deliver(r.first, r.count, results, std::size_t(r.results_bytes), failures);
       return;
     }
-    Pending p{r.count, std::vector<char>(results, results + r.results_bytes), std::move(failures)};
-    reorder_.emplace(r.first, std::move(p));
+    deliver_in_order(r.first, r.count, results, std::size_t(r.results_bytes), std::move(failures));
+  }
+
+  // Delivers these results now if they are next in item order, else holds them until they are.
+  void deliver_in_order(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
+                        std::vector<Failure> failures) {
+    if (first == next_delivery_ && reorder_.empty()) {
+      deliver(first, count, data, size, failures);
+      return;
+    }
+    reorder_.emplace(first,
+                     Pending{count, std::vector<char>(data, data + size), std::move(failures)});
     while (!reorder_.empty() && reorder_.begin()->first == next_delivery_) {
-      auto node_it = reorder_.begin();
-      deliver(node_it->first, node_it->second.count, node_it->second.data.data(),
-              node_it->second.data.size(), node_it->second.failures);
-      reorder_.erase(node_it);
+      auto it = reorder_.begin();
+      deliver(it->first, it->second.count, it->second.data.data(), it->second.data.size(),
+              it->second.failures);
+      reorder_.erase(it);
     }
   }
 
@@ -765,7 +884,7 @@ class Coordinator {
   std::vector<Slot> slots_;
   std::map<std::int64_t, Outstanding> outstanding_;
   std::map<std::int64_t, Pending> reorder_;
-  std::vector<bool> pressured_;
+  std::vector<bool> pressured_ = std::vector<bool>(layout_.nodes.size(), false);
   std::vector<double> busy_ = std::vector<double>(layout_.nodes.size(), 0.0);
   std::int64_t window_ = 0;
   std::int64_t next_index_ = 0;

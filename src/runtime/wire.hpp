@@ -18,10 +18,15 @@ enum Tag : int {
   kStop = 104,    // coordinator -> worker: no more work
 };
 
+enum ChunkFlags : std::int64_t {
+  kMeasureItems = 1,  // a sampling probe: send back each item's time and the memory growth
+};
+
 struct ChunkHeader {
   std::int64_t seq;
   std::int64_t first;
   std::int64_t count;
+  std::int64_t flags = 0;  // ChunkFlags
 };
 
 struct ResultHeader {
@@ -35,7 +40,8 @@ struct ResultHeader {
   std::int64_t results_bytes;
   std::int64_t failures;
   std::int32_t pressured;  // the node's memory is under pressure after this chunk
-  std::int32_t reserved;
+  std::int32_t measured;   // kMeasureItems: `count` item seconds and the resident-set growth
+                           // (bytes) follow the failures, as doubles
 };
 
 struct StatusHeader {

@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -176,6 +177,42 @@ TEST(MpiRun, SampledItemsAreNotRunTwice) {
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(order[std::size_t(i)], i);
 }
 
+TEST(MpiRun, WorkerRanksRunProbesWhileRankZeroSamples) {
+  // Two simulated nodes: node 1's ranks get probe chunks while rank 0 samples, so the sample
+  // has items from both nodes and every sampled item is delivered once, in order.
+  const std::int64_t n = 400;
+  RunOptions o = small_chunks(Order::ordered);
+  o.simulated_nodes = 2;
+  o.sample_budget_seconds = 0.02;
+  struct Samples : Recorder {
+    std::vector<SampleRecord> all;
+    void on_sample(const SampleRecord& s) override { all.push_back(s); }
+  } samples;
+  o.recorder = &samples;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        busy_wait(1e-3);
+        return i * 3;
+      },
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_TRUE(d.in_order());
+  EXPECT_EQ(r.sampled, std::int64_t(samples.all.size()));
+  std::map<int, int> per_node;
+  std::vector<bool> seen(n, false);
+  for (const auto& s : samples.all) {
+    ++per_node[s.node];
+    ASSERT_FALSE(seen[std::size_t(s.item)]) << "item " << s.item << " sampled twice";
+    seen[std::size_t(s.item)] = true;
+    EXPECT_GT(s.seconds, 0.5e-3);
+  }
+  EXPECT_GT(per_node[1], 0) << "no probe ran on node 1";
+  EXPECT_GE(r.sampled, 4);
+}
+
 TEST(MpiRun, SimulatedNodesGroupRanks) {
   const std::int64_t n = 20000;
   RunOptions o = small_chunks(Order::unordered);
@@ -199,18 +236,22 @@ TEST(MpiRun, SimulatedNodesGroupRanks) {
 }
 
 TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
-  // Ranks split into two simulated nodes; node 1's probe reports 95% of memory in use from its
-  // 3rd to its 150th reading, then 10%.
+  // Ranks split into two simulated nodes. Node 1's memory is 95% used from 0.3 s to 0.9 s
+  // after the start, then 10%: its ranks read one machine-wide clock, as they would read one
+  // node's memory.
   const std::int64_t n = 40000;
   RunOptions o = small_chunks(Order::unordered);
   o.simulated_nodes = 2;
-  int readings = 0;
+  const auto seconds = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  double t0 = seconds();
+  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   o.memory_probe = [&](int r) {
     MemorySample s{90, 100};
-    if (r >= ranks() / 2) {
-      ++readings;
-      if (readings >= 3 && readings < 150) s.available_bytes = 5;
-    }
+    const double t = seconds() - t0;
+    if (r >= ranks() / 2 && t >= 0.3 && t < 0.9) s.available_bytes = 5;
     return s;
   };
   struct Events : Recorder {
