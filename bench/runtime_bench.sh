@@ -15,6 +15,11 @@
 #   --no-peers         skip the mpi4py peer
 #   --no-amorsize      skip amorsize (tests the peer and the table alone)
 #   --ps "2 3"         rank counts        --workloads "exp const"    --means "20us 2ms"
+#   --reps N           repetitions of amorsize auto, static, gss and mpi4py seeds (default 3;
+#                      fixed:1 and mpi4py chunksize 1 run once: they are far behind). Each
+#                      cell is the median; repetitions are interleaved (round after round of
+#                      every case), so a noisy minute hits one repetition of many cases,
+#                      not every repetition of one
 #   --table FILE.jsonl only print the table of an earlier results file
 # Environment: TOTAL_SECONDS (default 2), RUN_TIMEOUT_MIN (default 30: no run is killed
 # before this many seconds; each run may take 6x its estimate), PYTHON (default
@@ -34,6 +39,7 @@ WORKLOADS="const uniform exp bimodal pareto linear"
 MEANS="20us 200us 2ms"
 RUN_AMORSIZE=1
 RUN_PEERS=1
+REPS=3
 TABLE_ONLY=""
 
 die() { echo "runtime_bench: $*" >&2; exit 2; }
@@ -49,6 +55,8 @@ while (($#)); do
     --workloads) (($# >= 2)) || die "--workloads needs a list"; WORKLOADS=$2; shift ;;
     --means) (($# >= 2)) || die "--means needs a list"; MEANS=$2; shift ;;
     --table) (($# >= 2)) || die "--table needs a file"; TABLE_ONLY=$2; shift ;;
+    --reps) (($# >= 2)) && [[ $2 =~ ^[1-9][0-9]*$ ]] || die "--reps needs a positive count"
+            REPS=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -61,7 +69,7 @@ done
 # The table, from a results file: one row per (P, workload, mean).
 render_table() {
   "$PYTHON" - "$1" <<'PY'
-import json, sys
+import json, statistics, sys
 
 COLUMNS = [("amorsize", "auto"), ("amorsize", "fixed:1"), ("amorsize", "static"),
            ("amorsize", "gss"), ("mpi4py", "1"), ("mpi4py", "seeds")]
@@ -81,7 +89,7 @@ with open(sys.argv[1]) as f:
         if key not in rows:
             rows[key] = {}
             order.append(key)
-        rows[key][(r["runner"], r["variant"])] = r
+        rows[key].setdefault((r["runner"], r["variant"]), []).append(r)
 
 ran = {k for row in rows.values() for k in row}
 peers_ran = any(k[0] == "mpi4py" for k in ran)
@@ -90,35 +98,55 @@ amorsize_ran = any(k[0] == "amorsize" for k in ran)
 def ok(r):
     return r is not None and r.get("ok") and isinstance(r.get("result"), dict)
 
-def eff(r):
-    return r["result"].get("efficiency") if ok(r) else None
+def effs(runs):
+    """Efficiencies of the runs of one cell that finished."""
+    out = []
+    for r in runs or []:
+        e = r["result"].get("efficiency") if ok(r) else None
+        if isinstance(e, (int, float)):
+            out.append(e)
+    return out
+
+def med(runs):
+    e = effs(runs)
+    return statistics.median(e) if e else None
 
 def cell(key, row):
     if key not in ran:
         return "–"
-    r = row.get(key)
-    if r is None:
+    runs = row.get(key)
+    if not runs:
         return "–"
-    e = eff(r)
-    return "%.2f" % e if isinstance(e, (int, float)) else "ERR"
+    m = med(runs)
+    return "%.2f" % m if m is not None else "ERR"
 
-print("| P | workload | mean | " + " | ".join(HEAD) +
+def spread(runs):
+    e = effs(runs)
+    if len(e) < 2:
+        return "–"
+    return "%.2f-%.2f" % (min(e), max(e))
+
+reps = max((len(v) for row in rows.values() for v in row.values()), default=1)
+print("| P | workload | mean | " + HEAD[0] + " | amorsize range | " + " | ".join(HEAD[1:]) +
       " | best baseline ratio | exactly_once |")
-print("|---|---|---|" + "---:|" * len(HEAD) + "---:|---|")
-met = beats = cases = errors = 0
+print("|---|---|---|---:|---:|" + "---:|" * (len(HEAD) - 1) + "---:|---|")
+met = beats = clear_wins = clear_losses = cases = errors = 0
 for key in order:
     P, wl, mean = key
     row = rows[key]
     cells = [cell(c, row) for c in COLUMNS]
-    auto = eff(row.get(("amorsize", "auto")))
-    others = [eff(row.get(c)) for c in COLUMNS[1:] if row.get(c) is not None]
-    others = [e for e in others if e is not None]
+    cells.insert(1, spread(row.get(("amorsize", "auto"))))
+    auto_runs = row.get(("amorsize", "auto"))
+    auto = med(auto_runs)
+    others = [(med(row.get(c)), effs(row.get(c))) for c in COLUMNS[1:] if row.get(c)]
+    others = [(m, e) for m, e in others if m is not None]
     ratio = "–"
-    if auto is not None and others and max(others) > 0:
-        ratio = "%.2f" % (auto / max(others))
+    if auto is not None and others and max(m for m, _ in others) > 0:
+        ratio = "%.2f" % (auto / max(m for m, _ in others))
     # exactly_once over every run of the row that finished (and amorsize's own checks).
     problems = []
-    for (runner, variant), r in sorted(row.items()):
+    for (runner, variant), runs in sorted(row.items()):
+      for r in runs:
         if not ok(r):
             continue
         res = r["result"]
@@ -129,8 +157,8 @@ for key in order:
             problems.append(name + " failed=%s" % res.get("failed"))
         if runner == "amorsize" and res.get("order_ok") is False:
             problems.append(name + " order")
-    finished = sum(ok(r) for r in row.values())
-    once = "–" if not finished else ("yes" if not problems else "NO: " + ", ".join(problems))
+    finished = sum(ok(r) for runs in row.values() for r in runs)
+    once = "–" if not finished else ("yes" if not problems else "NO: " + ", ".join(sorted(set(problems))))
     print("| %s | %s | %s | %s | %s | %s |" % (P, wl, mean, " | ".join(cells), ratio, once))
     if amorsize_ran:
         cases += 1
@@ -138,14 +166,21 @@ for key in order:
             errors += 1
         elif auto >= TARGET.get(mean, 0.95):
             met += 1
-        if auto is not None and others and all(auto > e for e in others):
+        if auto is not None and others and all(auto > m for m, _ in others):
             beats += 1
+        a = effs(auto_runs)
+        if a and others and all(min(a) > max(e) for _, e in others):
+            clear_wins += 1
+        if a and others and any(max(a) < min(e) for _, e in others):
+            clear_losses += 1
 print()
 if amorsize_ran:
     against = "every baseline and peer" if peers_ran else "every baseline (no peers run)"
-    print("Target (eff >= 0.95 at 200us and 2ms, >= 0.85 at 20us): met in %d of %d cases%s. "
-          "amorsize beats %s in %d of %d cases." %
-          (met, cases, " (%d ERR)" % errors if errors else "", against, beats, cases))
+    print("Target (median eff >= 0.95 at 200us and 2ms, >= 0.85 at 20us): met in %d of %d "
+          "cases%s. amorsize's median beats %s in %d of %d cases; its worst run beats their "
+          "best in %d; its best run is below some other's worst in %d (%d runs per cell at "
+          "most)." % (met, cases, " (%d ERR)" % errors if errors else "", against, beats, cases,
+                      clear_wins, clear_losses, reps))
 else:
     print("amorsize not run: no target or comparison summary.")
 if peers_ran:
@@ -156,7 +191,7 @@ if busy > 0.25:
     print("WARNING: other processes kept ~%.1f CPUs busy (before: %s, after: %s): "
           "these efficiencies understate both programs." %
           (busy, meta.get("busy_cpus_before"), meta.get("busy_cpus_after")))
-failed = [(k, r) for k in order for r in rows[k].values() if not ok(r)]
+failed = [(k, r) for k in order for runs in rows[k].values() for r in runs if not ok(r)]
 if failed:
     print()
     print("ERR runs:")
@@ -260,7 +295,9 @@ for c in "${CASES[@]}"; do
   m=$(mean_seconds "$mean")
   for v in "${VARIANTS[@]}"; do
     read -r runner variant <<<"$v"
-    total_estimate=$(awk -v a="$total_estimate" -v b="$(estimate_run "$runner" "$variant" "$P" "$m" "$n")" 'BEGIN { print a + b }')
+    k=$REPS
+    [[ $v == "amorsize fixed:1" || $v == "mpi4py 1" ]] && k=1
+    total_estimate=$(awk -v a="$total_estimate" -v k="$k" -v b="$(estimate_run "$runner" "$variant" "$P" "$m" "$n")" 'BEGIN { print a + k * b }')
   done
 done
 
@@ -291,8 +328,8 @@ with open(out, "w") as f:
                         "peers": run_p == "1", "busy_cpus_before": float(busy)}) + "\n")
 PY
 
-printf 'runtime_bench: %d cases x %d runs, TOTAL_SECONDS=%s, %s physical cores; estimated %.0f s (~%.1f min)\n' \
-  "${#CASES[@]}" "${#VARIANTS[@]}" "$TOTAL_SECONDS" "$CORES" "$total_estimate" \
+printf 'runtime_bench: %d cases x %d variants (%d repetitions), TOTAL_SECONDS=%s, %s physical cores; estimated %.0f s (~%.1f min)\n' \
+  "${#CASES[@]}" "${#VARIANTS[@]}" "$REPS" "$TOTAL_SECONDS" "$CORES" "$total_estimate" \
   "$(awk -v t="$total_estimate" 'BEGIN { print t / 60 }')" >&2
 printf 'runtime_bench: raw results in %s\n' "$OUT" >&2
 
@@ -361,12 +398,18 @@ print("  P=%s %-7s %-5s %-8s %-7s %s (%.1f s)" % (P, wl, mean, runner, variant,
 PY
 }
 
+once() { [[ $1 == "amorsize fixed:1" || $1 == "mpi4py 1" ]]; }  # far behind: one run decides
+
 start=$(date +%s)
-for c in "${CASES[@]}"; do
-  read -r P wl mean n <<<"$c"
-  for v in "${VARIANTS[@]}"; do
-    read -r runner variant <<<"$v"
-    run_one "$P" "$wl" "$mean" "$n" "$runner" "$variant"
+for ((rep = 1; rep <= REPS; rep++)); do
+  ((REPS == 1)) || echo "runtime_bench: repetition $rep of $REPS" >&2
+  for c in "${CASES[@]}"; do
+    read -r P wl mean n <<<"$c"
+    for v in "${VARIANTS[@]}"; do
+      ((rep == 1)) || ! once "$v" || continue
+      read -r runner variant <<<"$v"
+      run_one "$P" "$wl" "$mean" "$n" "$runner" "$variant"
+    done
   done
 done
 printf 'runtime_bench: done in %d s (estimated %.0f s)\n\n' "$(($(date +%s) - start))" "$total_estimate" >&2
