@@ -131,6 +131,25 @@ Schedule parse_schedule(const std::string& text, std::int64_t* fixed_chunk) {
                          "\": expected auto, static, gss, fac or fixed:N");
 }
 
+std::string to_string(Hierarchy h) {
+  switch (h) {
+    case Hierarchy::automatic:
+      return "auto";
+    case Hierarchy::flat:
+      return "flat";
+    case Hierarchy::leaders:
+      return "leaders";
+  }
+  return "auto";
+}
+
+Hierarchy parse_hierarchy(const std::string& text) {
+  if (text == "auto") return Hierarchy::automatic;
+  if (text == "flat") return Hierarchy::flat;
+  if (text == "leaders") return Hierarchy::leaders;
+  throw invalid_argument("unknown hierarchy \"" + text + "\": expected auto, flat or leaders");
+}
+
 Order parse_order(const std::string& text) {
   if (text == "auto") return Order::automatic;
   if (text == "ordered") return Order::ordered;
@@ -171,7 +190,12 @@ void PlanOptions::validate() const {
     fail("message_seconds", message_seconds, ">= 0");
 }
 
-Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& options) {
+namespace {
+
+// The plan for one hierarchy: flat, or with a leader rank on every node but the coordinator's
+// that has two or more workers.
+Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& options,
+              bool leaders) {
   options.validate();
   cluster.validate();
   profile.validate_and_complete();
@@ -233,6 +257,15 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
     }
     p.nodes.push_back(np);
   }
+  p.hierarchy = "flat";
+  if (leaders) {
+    for (std::size_t i = 1; i < p.nodes.size(); ++i) {
+      if (p.nodes[i].workers < 2) continue;  // a lone worker talks to the coordinator itself
+      p.nodes[i].leader = true;
+      p.nodes[i].workers -= 1;  // the leader's rank feeds the others and runs no items
+      p.hierarchy = "leaders";
+    }
+  }
   if (threads > 1)
     p.reasons.push_back("each item keeps " + std::to_string(threads) +
                         " cores busy, so each node runs cores / " + std::to_string(threads) +
@@ -264,6 +297,15 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
                                         [](int acc, const NodePlan& n) { return acc + n.workers; });
     p.workers = workers;
     const double w = workers;
+    // Who sends the coordinator messages: every worker (flat), or one leader per led node.
+    // A leader's batch carries a chunk for each of its workers, so the coordinator handles
+    // `units / w` of the messages a flat coordinator would; each leader handles its node's.
+    double units = 0, led_workers = 0;
+    for (const auto& n : p.nodes) {
+      units += n.leader ? 1 : n.workers;
+      if (n.leader) led_workers = std::max(led_workers, double(n.workers));
+    }
+    const double coordinator_share = units / std::max(w, 1.0);
 
     // --- chunk bounds ------------------------------------------------------------------------
     // Smallest chunk: its message costs stay under max_overhead_fraction of its compute at the
@@ -271,7 +313,8 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
     // kCoordinatorShareLimit of a core.
     std::int64_t min_chunk =
         std::max<std::int64_t>({1, ceil_i64(msg / (options.max_overhead_fraction * t)),
-                                ceil_i64(w * msg / (kCoordinatorShareLimit * t))});
+                                ceil_i64(units * msg / (kCoordinatorShareLimit * t)),
+                                ceil_i64(led_workers * msg / (kCoordinatorShareLimit * t))});
     double target_seconds = options.target_chunk_duration_seconds;
     if (cv > kHeterogeneousCv) target_seconds /= 1 + cv;
     std::int64_t target = std::max<std::int64_t>(1, std::llround(target_seconds / t));
@@ -378,7 +421,9 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
       const auto n = double(*p.items);
       const Prediction chunks = n > 0 ? predict_chunks(p, *p.items) : Prediction{};
       p.predicted_chunks = chunks.chunks;
-      const double coordinator_busy = chunks.chunks * msg;
+      const double coordinator_busy = chunks.chunks * coordinator_share * msg;
+      // The busiest leader handles a message per chunk of its node's.
+      const double leader_busy = chunks.chunks * led_workers / std::max(w, 1.0) * msg;
       const double work = n * item_cost + chunks.chunks * per_chunk_worker;
       double capacity = worker_speed;
       // The coordinator's own share comes off the compute capacity when its rank computes.
@@ -391,10 +436,10 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
       const double tail =
           0.5 * chunks.last_chunk * t +
           cv * t * std::sqrt(chunks.last_chunk) * std::sqrt(2 * std::log(std::max(w, 2.0)));
-      const double makespan =
-          n > 0 ? std::max({work / std::max(capacity, 1e-12) + tail, coordinator_busy, item_max}) +
-                      startup
-                : 0;
+      const double makespan = n > 0 ? std::max({work / std::max(capacity, 1e-12) + tail,
+                                                coordinator_busy, leader_busy, item_max}) +
+                                          startup
+                                    : 0;
       p.predicted_makespan_seconds = makespan;
       p.predicted_serial_seconds = n * t;
       const double lower_bound = std::max(n * t * threads / total_core_speed, n > 0 ? item_max : 0);
@@ -403,7 +448,7 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
     } else {
       const double per_item = item_cost + per_chunk_worker / double(p.chunk_size);
       const double rate = worker_speed / per_item;  // items per second, all workers
-      p.coordinator_load = rate / double(p.chunk_size) * msg;
+      p.coordinator_load = rate / double(p.chunk_size) * coordinator_share * msg;
       const double capacity =
           worker_speed - (p.coordinator_computes ? std::min(p.coordinator_load, 1.0) : 0);
       p.predicted_makespan_seconds.reset();
@@ -471,6 +516,47 @@ Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& op
   return p;
 }
 
+}  // namespace
+
+Plan plan(WorkloadProfile profile, const Cluster& cluster, const PlanOptions& options) {
+  const auto led = [](const Plan& p) {
+    return std::any_of(p.nodes.begin(), p.nodes.end(), [](const NodePlan& n) { return n.leader; });
+  };
+  if (options.hierarchy == Hierarchy::flat) {
+    Plan p = plan_for(profile, cluster, options, false);
+    p.reasons.push_back("flat: the coordinator feeds every worker, as asked");
+    return p;
+  }
+  Plan lead = plan_for(profile, cluster, options, true);
+  if (options.hierarchy == Hierarchy::leaders) {
+    if (led(lead))
+      lead.reasons.push_back("node leaders, as asked: one rank on each other node feeds the rest");
+    else
+      lead.warnings.push_back(
+          "node leaders asked, but no node besides the coordinator's has two workers: flat");
+    return lead;
+  }
+  Plan flat = plan_for(profile, cluster, options, false);
+  if (!led(lead)) return flat;  // one node, or nodes of one worker: nothing to lead
+  // Leaders cost a core per node; they pay when the flat coordinator's messages force chunks
+  // so large (or keep it so busy) that the predicted efficiency drops by more than that.
+  const std::string versus = "predicted efficiency " + detail::fixed(lead.predicted_efficiency, 2) +
+                             " with node leaders against " +
+                             detail::fixed(flat.predicted_efficiency, 2) + " flat";
+  constexpr double kMargin = 0.01;  // prefer the simpler protocol when the two are close
+  if (lead.predicted_efficiency > flat.predicted_efficiency + kMargin) {
+    lead.reasons.push_back(
+        "node leaders: a flat coordinator would handle " + std::to_string(flat.workers) +
+        " workers' messages (" + detail::percent(flat.coordinator_load) +
+        " of a core, chunks of at least " + std::to_string(flat.min_chunk) + "); " + versus);
+    return lead;
+  }
+  flat.reasons.push_back("flat: the coordinator keeps up with " + std::to_string(flat.workers) +
+                         " workers (" + detail::percent(flat.coordinator_load) + " of a core); " +
+                         versus + " (a leader takes a core on each node)");
+  return flat;
+}
+
 std::string Plan::explain() const {
   std::ostringstream out;
   const auto node_count = nodes.size();
@@ -482,6 +568,11 @@ std::string Plan::explain() const {
     out << "Run " << workers << " worker" << (workers == 1 ? "" : "s") << " on " << node_count
         << " node" << (node_count == 1 ? "" : "s") << " (" << cores << " cores); the coordinator "
         << (coordinator_computes ? "also computes" : "has a core of its own") << ".\n";
+    const auto led =
+        std::count_if(nodes.begin(), nodes.end(), [](const NodePlan& n) { return n.leader; });
+    if (led > 0)
+      out << "Node leaders: on " << led << " node" << (led == 1 ? "" : "s")
+          << ", one rank takes batches of chunks from the coordinator and feeds the others.\n";
   }
   out << "Chunks: " << to_string(schedule) << " schedule, first chunk " << chunk_size << " item"
       << (chunk_size == 1 ? "" : "s") << " (~"

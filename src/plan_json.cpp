@@ -23,7 +23,8 @@ std::string to_json(const Plan& p, int indent) {
                      {"workers", n.workers},
                      {"memory_budget_bytes", n.memory_budget_bytes},
                      {"chunk_weight", n.chunk_weight},
-                     {"coordinator", n.coordinator}});
+                     {"coordinator", n.coordinator},
+                     {"leader", n.leader}});
   nlohmann::ordered_json j = {
       {"workers", p.workers},
       {"nodes", nodes},
@@ -70,6 +71,7 @@ Plan plan_from_json(const std::string& text) {
     detail::read_key(jn, "memory_budget_bytes", n.memory_budget_bytes, what);
     detail::read_key(jn, "chunk_weight", n.chunk_weight, what);
     detail::read_key(jn, "coordinator", n.coordinator, what);
+    if (jn.contains("leader")) detail::read_key(jn, "leader", n.leader, what);
     p.nodes.push_back(n);
   }
   detail::read_key(j, "coordinator_computes", p.coordinator_computes, what);

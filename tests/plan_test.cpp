@@ -251,6 +251,7 @@ TEST(Plan, BusyCoordinatorGetsACoreOfItsOwn) {
   PlanOptions o;
   o.schedule = Schedule::fixed;
   o.fixed_chunk = 1;
+  o.hierarchy = Hierarchy::flat;
   const Plan p = plan(work(20e-6, 10'000'000), cluster(64, 64), o);
   EXPECT_FALSE(p.coordinator_computes);
   EXPECT_EQ(p.nodes[0].workers, 63);
@@ -356,4 +357,60 @@ TEST(Plan, ParseScheduleAndOrder) {
 }
 
 }  // namespace
+TEST(Plan, AShortRunOnManyNodesChoosesNodeLeaders) {
+  // 64 nodes x 64 cores, 2 ms items of CV 0.8, 0.5 s of work per core: a flat coordinator
+  // would need chunks of 9+ items (18 ms) to keep up, and the uneven end of such chunks costs
+  // more than the core per node that leaders take.
+  const WorkloadProfile w = work(2e-3, 1'000'000, 0.8);
+  const Plan p = plan(w, cluster(64, 64));
+  EXPECT_EQ(p.hierarchy, "leaders");
+  EXPECT_FALSE(p.nodes[0].leader);
+  for (std::size_t i = 1; i < p.nodes.size(); ++i) {
+    EXPECT_TRUE(p.nodes[i].leader);
+    EXPECT_EQ(p.nodes[i].workers, 63);
+  }
+  EXPECT_NE(p.explain().find("Node leaders: on 63 nodes"), std::string::npos);
+  PlanOptions flat;
+  flat.hierarchy = Hierarchy::flat;
+  const Plan f = plan(w, cluster(64, 64), flat);
+  EXPECT_EQ(f.hierarchy, "flat");
+  EXPECT_GT(p.predicted_efficiency, f.predicted_efficiency + 0.01);
+  EXPECT_GT(f.min_chunk, p.min_chunk);
+  EXPECT_LT(p.coordinator_load, f.coordinator_load);
+}
+
+TEST(Plan, FewNodesOrLongItemsStayFlat) {
+  // Two nodes, or 10 ms items on 64 nodes: one coordinator keeps up, and a leader would only
+  // take a core from each node.
+  EXPECT_EQ(plan(work(1e-3, 200'000), cluster(2, 32)).hierarchy, "flat");
+  const Plan p = plan(work(10e-3, 64 * 64 * 200), cluster(64, 64));
+  EXPECT_EQ(p.hierarchy, "flat");
+  EXPECT_NE(p.reasons.back().find("flat: the coordinator keeps up"), std::string::npos)
+      << p.explain();
+  PlanOptions leaders;
+  leaders.hierarchy = Hierarchy::leaders;
+  const Plan l = plan(work(10e-3, 64 * 64 * 200), cluster(64, 64), leaders);
+  EXPECT_EQ(l.hierarchy, "leaders");
+  EXPECT_EQ(l.workers, 64 * 64 - 63);
+}
+
+TEST(Plan, LeadersNeedASecondNodeWithTwoWorkers) {
+  PlanOptions leaders;
+  leaders.hierarchy = Hierarchy::leaders;
+  const Plan p = plan(work(1e-3, 100'000), cluster(1, 8), leaders);
+  EXPECT_EQ(p.hierarchy, "flat");
+  EXPECT_FALSE(p.nodes[0].leader);
+  EXPECT_FALSE(p.warnings.empty());
+  EXPECT_EQ(parse_hierarchy("auto"), Hierarchy::automatic);
+  EXPECT_THROW(parse_hierarchy("tree"), invalid_argument);
+}
+
+TEST(Plan, HierarchyRoundTripsThroughJson) {
+  const Plan p = plan(work(2e-3, 1'000'000, 0.8), cluster(64, 64));
+  const Plan q = plan_from_json(to_json(p));
+  EXPECT_EQ(q.hierarchy, "leaders");
+  EXPECT_TRUE(q.nodes[1].leader);
+  EXPECT_FALSE(q.nodes[0].leader);
+}
+
 }  // namespace amorsize

@@ -1,6 +1,9 @@
 // `amorsize bench`: runs a synthetic workload through amorsize::run under mpirun and reports
 // efficiency against the makespan lower bound max(sum of item times / cores, longest item).
 #include <mpi.h>
+#ifdef AMORSIZE_SMPI
+#include <smpi/smpi.h>
+#endif
 
 #include <iostream>
 #include <memory>
@@ -20,7 +23,7 @@ namespace {}  // namespace
 
 Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
-    std::string workload, schedule = "auto", order = "auto";
+    std::string workload, schedule = "auto", order = "auto", hierarchy = "auto";
     bool json = false, fail_fast = false;
     int simulated_nodes = 0;
     HistoryArgs history;
@@ -38,6 +41,10 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "auto, or a baseline to compare: static, gss, fac, fixed:N")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
+  cmd->add_option("--hierarchy", args->hierarchy,
+                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
+                  "(one rank per node feeds the others)")
+      ->capture_default_str();
   cmd->add_option("--simulate-nodes", args->simulated_nodes,
                   "group the ranks into N simulated nodes (testing)")
       ->check(CLI::NonNegativeNumber);
@@ -59,6 +66,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     RunOptions options;
     options.plan.schedule = parse_schedule(args->schedule, &options.plan.fixed_chunk);
     options.plan.order = parse_order(args->order);
+    options.plan.hierarchy = parse_hierarchy(args->hierarchy);
     options.fail_fast = args->fail_fast;
     options.simulated_nodes = args->simulated_nodes;
     const std::int64_t n = *spec.items;
@@ -77,7 +85,11 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
       last = i;
     };
     auto item = [&spec](std::int64_t i) {
+#ifdef AMORSIZE_SMPI
+      smpi_execute_benched(spec.item_seconds(i));  // simulated time on the simulated host
+#else
       busy_wait(spec.item_seconds(i));
+#endif
       return i;
     };
     MPI_Barrier(MPI_COMM_WORLD);
@@ -110,6 +122,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                                 {"sampled", report.sampled},
                                 {"chunks", report.chunks},
                                 {"coordinator_cpu_s", report.coordinator_cpu_seconds},
+                                {"messages", report.messages},
                                 {"exactly_once", exactly_once},
                                 {"ordered", ordered},
                                 {"order_ok", ordered ? order_ok : true},

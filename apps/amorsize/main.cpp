@@ -15,12 +15,16 @@ int main(int argc, char** argv) {
       "amorsize"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "amorsize " AMORSIZE_VERSION);
-  const auto plan = amorsize::app::add_plan_command(app);
   std::string command_line = "amorsize";
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+#ifndef AMORSIZE_SMPI  // the SimGrid build (bench/sim) simulates `bench` alone
+  const auto plan = amorsize::app::add_plan_command(app);
+#endif
   const auto bench = amorsize::app::add_bench_command(app, command_line);
+#ifndef AMORSIZE_SMPI
   const auto report = amorsize::app::add_report_command(app);
   const auto run = amorsize::app::add_run_command(app, command_line);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,10 +38,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (app.got_subcommand("plan")) return plan();
     if (app.got_subcommand("bench")) return bench();
+#ifndef AMORSIZE_SMPI
+    if (app.got_subcommand("plan")) return plan();
     if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("run")) return run();
+#endif
   } catch (const amorsize::app::PeerFailed&) {
     return 2;  // rank 0 says why
   } catch (const amorsize::invalid_argument& e) {

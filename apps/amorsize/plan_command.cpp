@@ -15,7 +15,7 @@ namespace amorsize::app {
 
 Command add_plan_command(CLI::App& parent) {
   struct Args {
-    std::string profile, workload, schedule = "auto", order = "auto";
+    std::string profile, workload, schedule = "auto", order = "auto", hierarchy = "auto";
     std::vector<std::string> topologies;
     int nodes = 0;
     bool json = false;
@@ -48,6 +48,10 @@ Command add_plan_command(CLI::App& parent) {
   cmd->add_option("--schedule", args->schedule, "auto, static, gss, fac or fixed:N")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
+  cmd->add_option("--hierarchy", args->hierarchy,
+                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
+                  "(one rank per node feeds the others)")
+      ->capture_default_str();
   cmd->add_option("--target-chunk-seconds", args->target,
                   "how long one chunk should run (Amorsize's rule)")
       ->capture_default_str();
@@ -61,6 +65,7 @@ Command add_plan_command(CLI::App& parent) {
     PlanOptions options;
     options.schedule = parse_schedule(args->schedule, &options.fixed_chunk);
     options.order = parse_order(args->order);
+    options.hierarchy = parse_hierarchy(args->hierarchy);
     options.target_chunk_duration_seconds = args->target;
 
     Cluster cluster;

@@ -102,6 +102,7 @@ class ExplainingRecorder : public Recorder {
 Command add_run_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
+    std::string hierarchy = "auto";
     bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
@@ -124,6 +125,10 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                   "where results go, in task order (ordered) or as they finish (default: stdout)");
   cmd->add_option("--order", args->order,
                   "auto (= ordered: reproducible output), ordered or unordered")
+      ->capture_default_str();
+  cmd->add_option("--hierarchy", args->hierarchy,
+                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
+                  "(one rank per node feeds the others)")
       ->capture_default_str();
   cmd->add_option("--journal", args->journal,
                   "record finished tasks here, durably (default: OUTPUT.journal)");
@@ -162,6 +167,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     task_options.retries = args->retries;
     const double grace = duration(args->grace, "--drain-grace");
     const Order order = parse_order(args->order);
+    const Hierarchy hierarchy = parse_hierarchy(args->hierarchy);
     const bool ordered = order != Order::unordered;
     if (args->resume && args->output.empty())
       throw invalid_argument("--resume needs --output: the journal records positions in it");
@@ -181,6 +187,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     std::optional<std::int64_t> total;
     RunOptions options;
     options.plan.order = ordered ? Order::ordered : Order::unordered;
+    options.plan.hierarchy = hierarchy;
     options.stop_requested = stop_requested;
     std::string problem;
     if (rank == 0) {

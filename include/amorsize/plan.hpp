@@ -31,12 +31,21 @@ enum class Schedule {
 };
 enum class Order { automatic, ordered, unordered };
 
+/// Who feeds the workers. `flat`: the coordinator sends every chunk. `leaders`: on every node
+/// but the coordinator's, one rank (the node leader) takes batches of chunks from the
+/// coordinator and feeds the node's other ranks, so the coordinator handles one message per
+/// node and batch instead of one per worker and chunk. `automatic` lets the plan choose.
+enum class Hierarchy { automatic, flat, leaders };
+
 std::string to_string(Schedule s);
 std::string to_string(Order o);
+std::string to_string(Hierarchy h);
 /// Parses "auto"/"adaptive", "static", "gss", "fac" and "fixed:N" (sets `fixed_chunk`).
 Schedule parse_schedule(const std::string& text, std::int64_t* fixed_chunk);
 /// Parses "auto", "ordered" or "unordered".
 Order parse_order(const std::string& text);
+/// Parses "auto", "flat" or "leaders".
+Hierarchy parse_hierarchy(const std::string& text);
 
 /// Knobs of the planner. Every default is explained where it is set (src/plan.cpp).
 struct PlanOptions {
@@ -46,6 +55,7 @@ struct PlanOptions {
   Schedule schedule = Schedule::adaptive;
   std::int64_t fixed_chunk = 0;  ///< chunk size for Schedule::fixed
   Order order = Order::automatic;
+  Hierarchy hierarchy = Hierarchy::automatic;
   double memory_threshold = 0.8;          ///< backpressure when a node's memory use passes this
   double result_buffer_fraction = 0.1;    ///< share of memory for buffered results (reorder)
   double adaptation_rate = 0.3;           ///< weight of each measured chunk in the time estimate
@@ -71,6 +81,7 @@ struct NodePlan {
   std::uint64_t memory_budget_bytes = 0;  ///< memory_threshold x usable memory; 0 = unknown
   double chunk_weight = 1.0;              ///< chunk size multiplier (relative core speed)
   bool coordinator = false;               ///< hosts the coordinator (rank 0)
+  bool leader = false;  ///< one rank leads the node (hierarchy "leaders"); not in `workers`
 };
 
 /// The decision, with the figures behind it.
@@ -97,8 +108,8 @@ struct Plan {
   double predicted_speedup = 1;
   double predicted_efficiency = 1;  ///< against max(work / cores, longest item)
   double predicted_chunks = 0;
-  double coordinator_load = 0;  ///< fraction of a core the coordinator is predicted to use
-  std::string hierarchy = "flat";
+  double coordinator_load = 0;     ///< fraction of a core the coordinator is predicted to use
+  std::string hierarchy = "flat";  ///< "flat" or "leaders" (see Hierarchy)
   std::vector<std::string> reasons;
   std::vector<std::string> warnings;
 

@@ -107,6 +107,7 @@ struct RunReport {
   double lower_bound_seconds = 0;      ///< max(compute / cores, longest sampled item)
   double efficiency = 0;               ///< lower bound / makespan
   double coordinator_cpu_seconds = 0;  ///< CPU time of the coordinator's own thread
+  std::int64_t messages = 0;  ///< messages the coordinator sent and received (start-up excluded)
   std::vector<double> node_busy_seconds;
   std::vector<Failure> failures;
   std::int64_t pressure_events = 0;  ///< times a node entered memory pressure

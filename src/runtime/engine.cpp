@@ -63,6 +63,7 @@ class Sender {
   explicit Sender(MPI_Comm comm) : comm_(comm) {}
   ~Sender() { finish(); }
   void send(int dest, int tag, std::vector<char> data) {
+    ++sent_;
     reap();
     pending_.push_back({MPI_REQUEST_NULL, std::move(data)});
     auto& p = pending_.back();
@@ -77,6 +78,7 @@ class Sender {
       pending_.pop_front();
     }
   }
+  std::int64_t sent() const { return sent_; }
   void finish() {
     PoliteWait wait(PoliteWait::kWorker);
     while (!pending_.empty()) {
@@ -86,6 +88,7 @@ class Sender {
   }
 
  private:
+  std::int64_t sent_ = 0;
   struct Pending {
     MPI_Request request;
     std::vector<char> data;
@@ -104,14 +107,14 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   const bool measure = (h.flags & wire::kMeasureItems) != 0;
   const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
-  const double t0 = MPI_Wtime();
+  const double t0 = thread_seconds_now();
   codec.execute(h.first, h.count, items, size, results, failures,
                 measure ? &item_seconds : nullptr);
   wire::ResultHeader r{};
   r.seq = h.seq;
   r.first = h.first;
   r.count = h.count;
-  r.end_wtime = MPI_Wtime();
+  r.end_wtime = thread_seconds_now();
   r.start_wtime = t0;
   r.compute_seconds = r.end_wtime - t0;
   r.cpu_seconds = detail::process_cpu_seconds() - cpu0;
@@ -135,44 +138,232 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
 }
 
 // ---------------------------------------------------------------------------------------------
-// Worker rank: receives chunks, runs them, sends results, until told to stop.
+// Node leader: takes batches of chunks from the coordinator, feeds its node's worker ranks,
+// and answers with one message per batch (results in item order, and how each chunk went).
+
+class Leader {
+ public:
+  Leader(MPI_Comm comm, const RunOptions& options, int rank, const std::vector<char>& lead)
+      : comm_(comm), memory_(options, rank), sender_(comm) {
+    wire::Reader in(lead.data(), lead.size());
+    const auto h = in.get<wire::LeadHeader>();
+    inflight_ = std::max(1, h.inflight);
+    chunk_seconds_ = h.chunk_seconds;
+    for (int i = 0; i < h.workers; ++i) workers_.push_back({in.get<std::int32_t>(), 0});
+  }
+
+  void run() {
+    std::vector<char> buffer;
+    PoliteWait wait(PoliteWait::kCoordinator, chunk_seconds_);
+    bool stop = false;
+    while (true) {
+      bool progress = false;
+      for (int flag = 1; flag;) {
+        MPI_Status status;
+        check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
+        if (!flag) break;
+        receive(comm_, status, buffer);
+        progress = true;
+        if (status.MPI_TAG == wire::kStop) stop = true;
+        if (status.MPI_TAG == wire::kBatch) take_batch(buffer);
+        if (status.MPI_TAG == wire::kResult) take_result(status.MPI_SOURCE, buffer);
+        // kStatus from a worker: the leader watches the node's memory itself.
+      }
+      if (feed()) progress = true;
+      sender_.reap();
+      if (stop && batches_.empty()) break;
+      if (!progress) {
+        // Idle: tell the coordinator when the node's memory pressure has cleared.
+        if (reported_pressure_ && !memory_.pressured()) {
+          std::vector<char> msg;
+          wire::put(msg, wire::StatusHeader{0, 0});
+          sender_.send(0, wire::kStatus, std::move(msg));
+          reported_pressure_ = false;
+        }
+        wait.idle();
+      } else {
+        wait.reset();
+      }
+    }
+    for (const auto& w : workers_) sender_.send(w.rank, wire::kStop, {});
+    sender_.finish();
+  }
+
+ private:
+  struct Part {
+    std::int64_t batch;  // seq of its batch
+    std::size_t index;   // within the batch
+    std::vector<char> message;
+  };
+  struct Done {
+    wire::PartRecord record{};
+    std::vector<char> results;
+    std::vector<Failure> failures;
+    double cpu_seconds = 0;
+    bool pressured = false;
+  };
+  struct Batch {
+    wire::BatchHeader header{};
+    std::vector<Done> parts;
+    std::int64_t left = 0;
+  };
+  struct Worker {
+    int rank;
+    int outstanding;
+  };
+
+  void take_batch(const std::vector<char>& msg) {
+    wire::Reader in(msg.data(), msg.size());
+    Batch batch;
+    batch.header = in.get<wire::BatchHeader>();
+    std::vector<wire::PartHeader> parts(std::size_t(batch.header.parts));
+    for (auto& p : parts) p = in.get<wire::PartHeader>();
+    batch.parts.resize(parts.size());
+    batch.left = std::int64_t(parts.size());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      Part part{batch.header.seq, i, {}};
+      wire::put(part.message, wire::ChunkHeader{next_part_, parts[i].first, parts[i].count, 0});
+      const char* items = in.take(std::size_t(parts[i].bytes));
+      part.message.insert(part.message.end(), items, items + parts[i].bytes);
+      part_of_.emplace(next_part_++, std::make_pair(batch.header.seq, i));
+      todo_.push_back(std::move(part));
+    }
+    batches_.emplace(batch.header.seq, std::move(batch));
+  }
+
+  void take_result(int rank, const std::vector<char>& msg) {
+    wire::Reader in(msg.data(), msg.size());
+    const auto r = in.get<wire::ResultHeader>();
+    const auto where = part_of_.at(r.seq);
+    part_of_.erase(r.seq);
+    for (auto& w : workers_)
+      if (w.rank == rank) --w.outstanding;
+    Batch& batch = batches_.at(where.first);
+    Done& done = batch.parts[where.second];
+    const char* results = in.take(std::size_t(r.results_bytes));
+    done.results.assign(results, results + r.results_bytes);
+    done.failures = wire::get_failures(in, r.failures);
+    done.record = {
+        r.first,     r.count,           rank,           std::int32_t(r.failures), r.start_wtime,
+        r.end_wtime, r.compute_seconds, r.results_bytes};
+    done.cpu_seconds = r.cpu_seconds;
+    done.pressured = r.pressured != 0;
+    if (--batch.left == 0) {
+      finish(batch);
+      batches_.erase(where.first);
+    }
+  }
+
+  // All of a batch's chunks are back: one result message, laid out like a worker's.
+  void finish(const Batch& batch) {
+    wire::ResultHeader r{};
+    r.seq = batch.header.seq;
+    r.first = batch.header.first;
+    r.count = batch.header.count;
+    r.start_wtime = 1e300;
+    r.end_wtime = -1e300;
+    bool pressured = memory_.pressured();
+    for (const auto& d : batch.parts) {
+      r.compute_seconds += d.record.compute_seconds;
+      r.cpu_seconds += d.cpu_seconds;
+      r.start_wtime = std::min(r.start_wtime, d.record.start_wtime);
+      r.end_wtime = std::max(r.end_wtime, d.record.end_wtime);
+      r.results_bytes += std::int64_t(d.results.size());
+      r.failures += std::int64_t(d.failures.size());
+      pressured = pressured || d.pressured;
+    }
+    r.pressured = pressured ? 1 : 0;
+    r.parts = std::int64_t(batch.parts.size());
+    std::vector<char> out;
+    out.reserve(sizeof r + std::size_t(r.results_bytes) +
+                sizeof(wire::PartRecord) * batch.parts.size());
+    wire::put(out, r);
+    for (const auto& d : batch.parts) out.insert(out.end(), d.results.begin(), d.results.end());
+    for (const auto& d : batch.parts) wire::put_failures(out, d.failures);
+    for (const auto& d : batch.parts) wire::put(out, d.record);
+    sender_.send(0, wire::kResult, std::move(out));
+    reported_pressure_ = pressured;
+  }
+
+  // Hands queued chunks to workers, round by round; under memory pressure no prefetch.
+  bool feed() {
+    bool any = false;
+    const int limit = reported_pressure_ ? 1 : inflight_;
+    for (bool more = true; more && !todo_.empty();) {
+      more = false;
+      for (auto& w : workers_) {
+        if (todo_.empty()) break;
+        if (w.outstanding >= limit) continue;
+        sender_.send(w.rank, wire::kChunk, std::move(todo_.front().message));
+        todo_.pop_front();
+        ++w.outstanding;
+        more = any = true;
+      }
+    }
+    return any;
+  }
+
+  MPI_Comm comm_;
+  MemoryWatch memory_;
+  Sender sender_;
+  int inflight_ = 2;
+  double chunk_seconds_ = 0;
+  std::vector<Worker> workers_;
+  std::deque<Part> todo_;
+  std::map<std::int64_t, Batch> batches_;
+  std::map<std::int64_t, std::pair<std::int64_t, std::size_t>> part_of_;  // part -> batch, index
+  std::int64_t next_part_ = 0;
+  bool reported_pressure_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Worker rank: receives chunks, runs them, sends results, until told to stop. Chunks come from
+// the coordinator or from the node's leader; results go back to whoever sent the chunk. A
+// kLead message makes this rank its node's leader.
 
 void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int rank) {
   MemoryWatch memory(options, rank);
   Sender sender(comm);
-  std::deque<std::vector<char>> chunks;
+  std::deque<std::pair<int, std::vector<char>>> chunks;  // source, chunk
   std::vector<char> buffer;
   PoliteWait wait(PoliteWait::kWorker);
   bool stop = false;
   bool reported_pressure = false;
+  int boss = 0;  // who sent the last chunk
   while (true) {
     int flag = 1;
     while (flag) {
       MPI_Status status;
-      check(MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, &status), "MPI_Iprobe");
+      check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status), "MPI_Iprobe");
       if (!flag) break;
       receive(comm, status, buffer);
       if (status.MPI_TAG == wire::kStop) stop = true;
-      if (status.MPI_TAG == wire::kChunk) chunks.push_back(std::move(buffer));
+      if (status.MPI_TAG == wire::kChunk) chunks.emplace_back(status.MPI_SOURCE, std::move(buffer));
+      if (status.MPI_TAG == wire::kLead) {
+        sender.finish();
+        Leader(comm, options, rank, buffer).run();
+        return;
+      }
       buffer = {};
     }
     if (!chunks.empty()) {
-      std::vector<char> chunk = std::move(chunks.front());
+      auto [source, chunk] = std::move(chunks.front());
       chunks.pop_front();
+      boss = source;
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
       const bool pressured = memory.pressured();
-      sender.send(0, wire::kResult, run_chunk(codec, h, in.here(), in.left(), pressured));
+      sender.send(source, wire::kResult, run_chunk(codec, h, in.here(), in.left(), pressured));
       reported_pressure = pressured;
       wait.reset();
       continue;
     }
     if (stop) break;
-    // Idle: if this node was reported under pressure, tell the coordinator when it clears.
+    // Idle: if this node was reported under pressure, say so when it clears.
     if (reported_pressure && !memory.pressured()) {
       std::vector<char> msg;
       wire::put(msg, wire::StatusHeader{0, 0});
-      sender.send(0, wire::kStatus, std::move(msg));
+      sender.send(boss, wire::kStatus, std::move(msg));
       reported_pressure = false;
     }
     wait.idle();
@@ -243,26 +434,81 @@ class LocalWorkers {
 // Start-up on every rank: which node each rank is on, and each node's topology.
 
 struct Layout {
-  std::vector<int> node_of_rank;  // world rank -> node index (rank 0's node is 0)
+  int leader = 0;                 // every rank: the lowest rank on its node
+  std::vector<int> node_of_rank;  // rank 0: world rank -> node index (rank 0's node is 0)
+  std::vector<int> node_leader;   // rank 0: node -> its lowest rank
   std::vector<NodeTopology> nodes;
   std::vector<int> ranks_on_node;
 };
 
+#ifdef AMORSIZE_SMPI
+// SimGrid's SMPI: a node is a simulated host. Its MPI_Comm_split_type does not synchronize
+// (ranks that call it late see a smaller node), so ranks compare host names instead, and a
+// node's cores are the ranks placed on it (the platform decides). hwloc would describe the
+// real machine, not the simulated one.
+constexpr bool kSimulated = true;
+constexpr std::uint64_t kSimulatedNodeMemory = std::uint64_t(256) << 30;
+
+int node_leader(MPI_Comm comm, int rank, int size) {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  check(MPI_Get_processor_name(name, &length), "MPI_Get_processor_name");
+  std::vector<char> names(rank == 0 ? std::size_t(size) * MPI_MAX_PROCESSOR_NAME : 0);
+  check(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names.data(), MPI_MAX_PROCESSOR_NAME,
+                   MPI_CHAR, 0, comm),
+        "MPI_Gather");
+  std::vector<int> leaders(rank == 0 ? std::size_t(size) : 0);
+  if (rank == 0) {
+    std::map<std::string, int> first;
+    for (int r = 0; r < size; ++r)
+      leaders[r] = first.emplace(std::string(&names[std::size_t(r) * MPI_MAX_PROCESSOR_NAME]), r)
+                       .first->second;
+  }
+  int leader = 0;
+  check(MPI_Scatter(leaders.data(), 1, MPI_INT, &leader, 1, MPI_INT, 0, comm), "MPI_Scatter");
+  return leader;
+}
+
+NodeTopology node_description() {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  NodeTopology node;
+  node.name = name;
+  node.cores = node.pus = 1;  // rank 0 counts the ranks on the node
+  node.memory_total_bytes = node.memory_available_bytes = kSimulatedNodeMemory;
+  return node;
+}
+#else
+constexpr bool kSimulated = false;
+
+int node_leader(MPI_Comm comm, int rank, int /*size*/) {
+  MPI_Comm shared;
+  check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &shared),
+        "MPI_Comm_split_type");
+  int leader = 0;
+  check(MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, shared), "MPI_Allreduce");
+  MPI_Comm_free(&shared);
+  return leader;
+}
+
+NodeTopology node_description() {
+  return local_topology();
+}
+#endif
+
 Layout discover(MPI_Comm comm, const RunOptions& options, int rank, int size) {
-  int leader = 0;  // lowest rank on my node
+  Layout layout;
   if (options.simulated_nodes > 0) {
     const int n = std::min(options.simulated_nodes, size);
     const int node = int(std::int64_t(rank) * n / size);
-    leader = int((std::int64_t(node) * size + n - 1) / n);
+    layout.leader = int((std::int64_t(node) * size + n - 1) / n);
   } else {
-    MPI_Comm shared;
-    check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &shared),
-          "MPI_Comm_split_type");
-    check(MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, shared), "MPI_Allreduce");
-    MPI_Comm_free(&shared);
+    layout.leader = node_leader(comm, rank, size);
   }
+  const int leader = layout.leader;
   std::string json;
-  if (leader == rank) json = to_json(local_topology());
+  if (leader == rank) json = to_json(node_description());
   std::vector<int> leaders(rank == 0 ? size : 0), lengths(rank == 0 ? size : 0);
   const int length = int(json.size());
   check(MPI_Gather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
@@ -280,7 +526,6 @@ Layout discover(MPI_Comm comm, const RunOptions& options, int rank, int size) {
   check(MPI_Gatherv(json.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
                     MPI_CHAR, 0, comm),
         "MPI_Gatherv");
-  Layout layout;
   if (rank != 0) return layout;
   std::map<int, int> node_index;  // leader rank -> node
   layout.node_of_rank.resize(std::size_t(size));
@@ -291,59 +536,81 @@ Layout discover(MPI_Comm comm, const RunOptions& options, int rank, int size) {
       const int l = leaders[r];
       layout.nodes.push_back(
           node_topology_from_json(std::string(all.data() + offsets[l], std::size_t(lengths[l]))));
+      layout.node_leader.push_back(l);
       layout.ranks_on_node.push_back(0);
     }
     layout.node_of_rank[r] = it->second;
     layout.ranks_on_node[it->second] += 1;
   }
   if (options.simulated_nodes > 0) {
-    // Simulated nodes share one machine: split its cores between them by rank count.
+    // Simulated nodes share one machine; each has a core per rank placed on it, as a job
+    // launched with one rank per core would (the ranks share the real cores).
     for (std::size_t n = 0; n < layout.nodes.size(); ++n) {
       auto& node = layout.nodes[n];
-      node.cores =
-          std::max(1, int(std::lround(double(node.cores) * layout.ranks_on_node[n] / size)));
+      node.cores = node.pus = layout.ranks_on_node[n];
       node.name += "/sim" + std::to_string(n);
     }
+  } else if (kSimulated) {
+    for (std::size_t n = 0; n < layout.nodes.size(); ++n)
+      layout.nodes[n].cores = layout.nodes[n].pus = layout.ranks_on_node[n];
   }
   return layout;
 }
 
-// Clocks: MPI_Wtime starts near 0 on each rank. Rank 0 pings every rank a few times; the
-// round trip with the smallest time gives that rank's clock offset (its clock minus rank 0's,
-// at the midpoint) and the one-way latency (half the best round trip of all).
+// Clocks: each node's ranks read one clock (CLOCK_MONOTONIC), which differs between nodes.
+// Rank 0 pings each node's lowest rank a few times; the round trip with the smallest time
+// gives that node's offset (its clock minus rank 0's, at the midpoint) and the one-way latency
+// (half the best round trip of all). One node costs a few round trips, whatever its ranks.
 struct Clocks {
-  std::vector<double> offset;  // per rank, seconds to subtract from its MPI_Wtime
+  std::vector<double> offset;  // rank 0: per rank, seconds to subtract from its clock
   double latency = Cluster::kDefaultLatencySeconds;
 };
 
-Clocks measure_clocks(MPI_Comm comm, int rank, int size) {
+Clocks measure_clocks(MPI_Comm comm, int rank, int size, const Layout& layout, bool one_machine) {
   constexpr int kRoundTrips = 4;
   constexpr int kTag = 99;
   Clocks clocks;
+  // Rank 0 pings the lowest rank of every other node, or rank 1 when there is one node.
+  int nodes = rank == 0 ? int(layout.nodes.size()) : 0;
+  check(MPI_Bcast(&nodes, 1, MPI_INT, 0, comm), "MPI_Bcast");
   if (rank == 0) {
-    clocks.offset.assign(std::size_t(size), 0.0);
+    std::vector<double> node_offset(layout.nodes.size(), 0.0);
     double best_overall = 1e9;
-    for (int r = 1; r < size; ++r) {
+    for (std::size_t n = 1; n < layout.nodes.size(); ++n) {
+      const int r = layout.node_leader[n];
       double best = 1e9;
       for (int i = 0; i < kRoundTrips; ++i) {
         double remote = 0;
-        const double t0 = MPI_Wtime();
+        const double t0 = thread_seconds_now();
         check(MPI_Send(&t0, 1, MPI_DOUBLE, r, kTag, comm), "MPI_Send");
         check(MPI_Recv(&remote, 1, MPI_DOUBLE, r, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-        const double t1 = MPI_Wtime();
+        const double t1 = thread_seconds_now();
         if (t1 - t0 < best) {
           best = t1 - t0;
-          clocks.offset[std::size_t(r)] = remote - (t0 + t1) / 2;
+          // Simulated nodes share one machine, and so one clock.
+          node_offset[n] = one_machine ? 0.0 : remote - (t0 + t1) / 2;
         }
       }
       best_overall = std::min(best_overall, best);
     }
+    // One node: the latency between its ranks (shared memory), from rank 1.
+    if (layout.nodes.size() == 1 && size > 1) {
+      for (int i = 0; i < kRoundTrips; ++i) {
+        double remote = 0;
+        const double t0 = thread_seconds_now();
+        check(MPI_Send(&t0, 1, MPI_DOUBLE, 1, kTag, comm), "MPI_Send");
+        check(MPI_Recv(&remote, 1, MPI_DOUBLE, 1, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+        best_overall = std::min(best_overall, thread_seconds_now() - t0);
+      }
+    }
     if (size > 1) clocks.latency = best_overall / 2;
-  } else {
+    clocks.offset.resize(std::size_t(size));
+    for (int r = 0; r < size; ++r) clocks.offset[r] = node_offset[layout.node_of_rank[r]];
+  } else if (nodes == 1 ? rank == 1 : rank == layout.leader) {
     for (int i = 0; i < kRoundTrips; ++i) {
       double t = 0;
       check(MPI_Recv(&t, 1, MPI_DOUBLE, 0, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-      t = MPI_Wtime();
+      t = thread_seconds_now();
       check(MPI_Send(&t, 1, MPI_DOUBLE, 0, kTag, comm), "MPI_Send");
     }
   }
@@ -379,14 +646,15 @@ class Coordinator {
     for (const auto& n : layout_.nodes) report_.cores += n.cores;
     if (!done_sampling_only() && plan_.serial && options_.allow_serial) run_serially();
     if (!done_sampling_only() && !(plan_.serial && options_.allow_serial)) run_parallel();
-    for (int r = 1; r < size_; ++r) sender_.send(r, wire::kStop, {});
+    for (int r = 1; r < size_; ++r)
+      if (led_.empty() || !led_[r]) sender_.send(r, wire::kStop, {});
     sender_.finish();
     finish_report();
     return report_;
   }
 
  private:
-  double now() const { return MPI_Wtime() - start_; }
+  double now() const { return thread_seconds_now() - start_; }
 
   // Sampling. Rank 0 runs the first items itself (unless worker ranks already fill its node's
   // cores) while every worker rank runs probe chunks that send back each item's time: one item,
@@ -466,6 +734,7 @@ class Coordinator {
         check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
         if (!flag) break;
         receive(comm_, status, buffer);
+        ++received_;
         any = true;
         const int r = status.MPI_SOURCE;
         const int node = layout_.node_of_rank[r];
@@ -566,6 +835,9 @@ class Coordinator {
     plan_options.max_workers_per_node.assign(layout_.nodes.size(), 0);
     for (std::size_t n = 1; n < layout_.nodes.size(); ++n)
       plan_options.max_workers_per_node[n] = layout_.ranks_on_node[n];
+    // Under SMPI a thread must not call into the simulator: rank 0 runs no worker threads.
+    if (kSimulated)
+      plan_options.max_workers_per_node[0] = std::max(1, layout_.ranks_on_node[0] - 1);
     plan_ = amorsize::plan(profile_, cluster, plan_options);
     const int worker_ranks_here = layout_.ranks_on_node[0] - 1;
     if (plan_.coordinator_computes && size_ > 1 && worker_ranks_here >= plan_.nodes[0].workers) {
@@ -622,29 +894,56 @@ class Coordinator {
   struct Slot {
     int rank;  // 0 = the local thread pool
     int node;
-    int capacity;   // chunks it may hold
-    int width = 1;  // workers behind it (threads of the local pool)
+    int capacity;   // chunks (a leader: batches) it may hold
+    int width = 1;  // workers behind it (threads of the local pool, a leader's ranks)
     int outstanding = 0;
+    bool leader = false;
   };
 
   struct Outstanding {
     std::size_t slot;
     double dispatch;
     std::int64_t bytes_in;
+    std::int64_t chunks = 1;  // a leader's batch holds several
   };
+
+  // A batch holds a chunk per worker of the leader; with one more batch than a worker holds
+  // chunks, the leader has chunks queued while a finished batch travels to the coordinator.
+  int batches_per_leader() const { return plan_.inflight_per_worker + 1; }
 
   void run_parallel() {
     // Which ranks work: per node, as many as the plan's workers (the coordinator's threads
     // fill what its node has left).
+    // A led node: its lowest rank leads, the next `workers` ranks are fed by it.
     std::vector<int> used(layout_.nodes.size(), 0);
+    std::vector<std::vector<std::int32_t>> led(layout_.nodes.size());
+    led_.assign(std::size_t(size_), false);
     for (int r = 1; r < size_; ++r) {
       const int node = layout_.node_of_rank[r];
+      const bool leads = plan_.nodes[node].leader;
+      if (leads && r == layout_.node_leader[node]) continue;
       if (used[node] >= plan_.nodes[node].workers) continue;
       ++used[node];
-      slots_.push_back({r, node, plan_.inflight_per_worker});
+      if (leads) {
+        led[node].push_back(r);
+        led_[r] = true;
+      } else {
+        slots_.push_back({r, node, plan_.inflight_per_worker});
+      }
+    }
+    const double planned_chunk = double(plan_.chunk_size) * plan_.item_seconds_mean;
+    for (std::size_t n = 0; n < layout_.nodes.size(); ++n) {
+      if (led[n].empty()) continue;
+      const int leader = layout_.node_leader[n];
+      std::vector<char> msg;
+      wire::put(msg, wire::LeadHeader{std::int32_t(led[n].size()), plan_.inflight_per_worker,
+                                      planned_chunk});
+      for (auto r : led[n]) wire::put(msg, r);
+      sender_.send(leader, wire::kLead, std::move(msg));
+      slots_.push_back({leader, int(n), batches_per_leader(), int(led[n].size()), 0, true});
     }
     int threads = 0;
-    if (plan_.coordinator_computes || size_ == 1)
+    if ((plan_.coordinator_computes || size_ == 1) && !kSimulated)
       threads = std::max(0, plan_.nodes[0].workers - used[0]);
     if (threads > 0) {
       local_ = std::make_unique<LocalWorkers>(codec_, threads);
@@ -655,8 +954,10 @@ class Coordinator {
       slots_.push_back({0, 0, plan_.inflight_per_worker});
     }
     schedule_ = std::make_unique<ChunkSchedule>(plan_);
-    // The plan's window, but never so small that a worker would go without a chunk.
-    window_ = std::max<std::int64_t>(plan_.reorder_window, std::int64_t(slots_.size()) + 1);
+    // The plan's window (in chunks), but never so small that a worker would go without one.
+    std::int64_t width = 0;
+    for (const auto& slot : slots_) width += slot.width;
+    window_ = std::max<std::int64_t>(plan_.reorder_window, width + 1);
 
     const double chunk_seconds = double(plan_.chunk_size) * plan_.item_seconds_mean;
     PoliteWait wait(PoliteWait::kCoordinator, chunk_seconds);
@@ -672,6 +973,7 @@ class Coordinator {
         check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
         if (!flag) break;
         receive(comm_, status, buffer);
+        ++received_;
         progress = true;
         const int node = layout_.node_of_rank[status.MPI_SOURCE];
         if (status.MPI_TAG == wire::kResult) {
@@ -706,10 +1008,7 @@ class Coordinator {
     }
   }
 
-  bool window_full() const {
-    if (!plan_.ordered) return false;
-    return std::int64_t(outstanding_.size() + reorder_.size()) >= window_;
-  }
+  bool window_full() const { return plan_.ordered && window_used_ >= window_; }
 
   // Round by round, one chunk per worker and round, so that the first chunks (the largest,
   // and with the static schedule the only ones) are spread over all workers.
@@ -718,7 +1017,8 @@ class Coordinator {
       any = false;
       for (std::size_t s = 0; s < slots_.size(); ++s) {
         if (pressured_[slots_[s].node]) continue;  // that node waits; the others go on
-        for (int i = 0; i < slots_[s].width && slots_[s].outstanding < slots_[s].capacity; ++i) {
+        const int per_round = slots_[s].leader ? 1 : slots_[s].width;  // a batch feeds all
+        for (int i = 0; i < per_round && slots_[s].outstanding < slots_[s].capacity; ++i) {
           if (!dispatch(s)) return;  // nothing left to send, or the reorder window is full
           any = true;
         }
@@ -734,6 +1034,7 @@ class Coordinator {
       exhausted_ = true;
       return false;
     }
+    if (slots_[s].leader) return dispatch_batch(s, remaining);
     const std::int64_t want = schedule_->next(remaining, plan_.nodes[slots_[s].node].chunk_weight);
     std::vector<char> msg;
     const wire::ChunkHeader h{seq_, next_index_, 0};
@@ -745,12 +1046,54 @@ class Coordinator {
     outstanding_.emplace(seq_, Outstanding{s, now(), std::int64_t(msg.size())});
     if (wait_) wait_->set_chunk(double(count) * schedule_->item_seconds());
     ++seq_;
+    ++window_used_;
     next_index_ += count;
     ++slots_[s].outstanding;
     if (slots_[s].rank == 0)
       local_->push(std::move(msg));
     else
       sender_.send(slots_[s].rank, wire::kChunk, std::move(msg));
+    return true;
+  }
+
+  // A leader's batch: one chunk per worker it feeds, each sized by the schedule as if sent to
+  // that worker, in one message.
+  bool dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining) {
+    const Slot& slot = slots_[s];
+    const double weight = plan_.nodes[slot.node].chunk_weight;
+    std::vector<wire::PartHeader> parts;
+    std::vector<char> items;
+    std::int64_t count = 0;
+    for (int i = 0; i < slot.width && !exhausted_; ++i) {
+      if (remaining && *remaining - count <= 0) {
+        exhausted_ = true;
+        break;
+      }
+      std::optional<std::int64_t> left;
+      if (remaining) left = *remaining - count;
+      const std::int64_t want = schedule_->next(left, weight);
+      const std::size_t before = items.size();
+      const std::int64_t got = codec_.pull(want, items);
+      if (got < want) exhausted_ = true;
+      if (got == 0) break;
+      parts.push_back({next_index_ + count, got, std::int64_t(items.size() - before)});
+      count += got;
+    }
+    if (parts.empty()) return false;
+    std::vector<char> msg;
+    msg.reserve(sizeof(wire::BatchHeader) + parts.size() * sizeof(wire::PartHeader) + items.size());
+    wire::put(msg, wire::BatchHeader{seq_, next_index_, count, std::int64_t(parts.size())});
+    for (const auto& p : parts) wire::put(msg, p);
+    msg.insert(msg.end(), items.begin(), items.end());
+    outstanding_.emplace(
+        seq_, Outstanding{s, now(), std::int64_t(msg.size()), std::int64_t(parts.size())});
+    if (wait_)
+      wait_->set_chunk(double(count / std::int64_t(parts.size())) * schedule_->item_seconds());
+    ++seq_;
+    window_used_ += std::int64_t(parts.size());
+    next_index_ += count;
+    ++slots_[s].outstanding;
+    sender_.send(slot.rank, wire::kBatch, std::move(msg));
     return true;
   }
 
@@ -772,6 +1115,8 @@ class Coordinator {
     const auto r = in.get<wire::ResultHeader>();
     const char* results = in.take(std::size_t(r.results_bytes));
     std::vector<Failure> failures = wire::get_failures(in, r.failures);
+    std::vector<wire::PartRecord> parts(std::size_t(r.parts));
+    for (auto& part : parts) part = in.get<wire::PartRecord>();
 
     ChunkRecord rec;
     rec.seq = r.seq;
@@ -784,6 +1129,8 @@ class Coordinator {
     rec.end_seconds = r.end_wtime - start_;
     rec.bytes_out = r.results_bytes;
     rec.failed = r.failures;
+    std::int64_t chunks = 0;  // against the reorder window: none for the serial loop's
+    double offset = 0;
     if (dispatch >= 0) {
       rec.dispatch_seconds = dispatch;
     } else {
@@ -794,50 +1141,69 @@ class Coordinator {
       rec.node = slot.node;
       rec.dispatch_seconds = it->second.dispatch;
       rec.bytes_in = it->second.bytes_in;
-      if (slot.rank != 0) {
-        const double offset = clocks_.offset[std::size_t(slot.rank)];
-        rec.start_seconds -= offset;
-        rec.end_seconds -= offset;
-      }
+      chunks = it->second.chunks;
+      if (slot.rank != 0) offset = clocks_.offset[std::size_t(slot.rank)];
+      rec.start_seconds -= offset;
+      rec.end_seconds -= offset;
       --slots_[it->second.slot].outstanding;
       outstanding_.erase(it);
       if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0);
-      schedule_->observe(r.count, r.compute_seconds);
+      if (parts.empty()) schedule_->observe(r.count, r.compute_seconds);
     }
-    ++report_.chunks;
+    if (parts.empty()) {
+      ++report_.chunks;
+      if (options_.recorder) options_.recorder->on_chunk(rec);
+    }
+    for (const auto& part : parts) {  // a leader's batch: each chunk as it ran
+      ChunkRecord c = rec;
+      c.first = part.first;
+      c.count = part.count;
+      c.rank = part.rank;
+      c.compute_seconds = part.compute_seconds;
+      c.start_seconds = part.start_wtime - start_ - offset;
+      c.end_seconds = part.end_wtime - start_ - offset;
+      c.bytes_in = rec.bytes_in * part.count / std::max<std::int64_t>(r.count, 1);
+      c.bytes_out = part.results_bytes;
+      c.failed = part.failures;
+      schedule_->observe(part.count, part.compute_seconds);
+      ++report_.chunks;
+      if (options_.recorder) options_.recorder->on_chunk(c);
+    }
     report_.items += r.count;
     report_.compute_seconds += r.compute_seconds;
     if (std::size_t(rec.node) < busy_.size()) busy_[rec.node] += r.compute_seconds;
-    if (options_.recorder) options_.recorder->on_chunk(rec);
     record_failures(failures);
 
     if (!plan_.ordered || dispatch >= 0) {
-      deliver(r.first, r.count, results, std::size_t(r.results_bytes), failures);
+      deliver(r.first, r.count, results, std::size_t(r.results_bytes), failures, chunks);
       return;
     }
-    deliver_in_order(r.first, r.count, results, std::size_t(r.results_bytes), std::move(failures));
+    deliver_in_order(r.first, r.count, results, std::size_t(r.results_bytes), std::move(failures),
+                     chunks);
   }
 
   // Delivers these results now if they are next in item order, else holds them until they are.
+  // `chunks` is what they count against the reorder window (0 for sampled items).
   void deliver_in_order(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
-                        std::vector<Failure> failures) {
+                        std::vector<Failure> failures, std::int64_t chunks = 0) {
     if (first == next_delivery_ && reorder_.empty()) {
-      deliver(first, count, data, size, failures);
+      deliver(first, count, data, size, failures, chunks);
       return;
     }
-    reorder_.emplace(first,
-                     Pending{count, std::vector<char>(data, data + size), std::move(failures)});
+    reorder_.emplace(
+        first, Pending{count, std::vector<char>(data, data + size), std::move(failures), chunks});
     while (!reorder_.empty() && reorder_.begin()->first == next_delivery_) {
       auto it = reorder_.begin();
       deliver(it->first, it->second.count, it->second.data.data(), it->second.data.size(),
-              it->second.failures);
+              it->second.failures, it->second.chunks);
       reorder_.erase(it);
     }
   }
 
   void deliver(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
-               const std::vector<Failure>& failures) {
+               const std::vector<Failure>& failures, std::int64_t chunks) {
     next_delivery_ = first + count;
+    window_used_ -= chunks;
     if (stopped_ && sink_closed_) return;
     if (!codec_.deliver(first, count, data, size, failures)) {
       stopped_ = true;
@@ -853,6 +1219,7 @@ class Coordinator {
     report_.node_busy_seconds = busy_;
     report_.stopped = stopped_;
     report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
+    report_.messages = sender_.sent() + received_;
     if (report_.cores > 0)
       report_.lower_bound_seconds =
           std::max(report_.compute_seconds / report_.cores, longest_item_);
@@ -864,6 +1231,7 @@ class Coordinator {
     std::int64_t count;
     std::vector<char> data;
     std::vector<Failure> failures;
+    std::int64_t chunks;
   };
 
   MPI_Comm comm_;
@@ -887,9 +1255,12 @@ class Coordinator {
   std::vector<bool> pressured_ = std::vector<bool>(layout_.nodes.size(), false);
   std::vector<double> busy_ = std::vector<double>(layout_.nodes.size(), 0.0);
   std::int64_t window_ = 0;
+  std::int64_t window_used_ = 0;  // chunks out or waiting in the reorder buffer
+  std::vector<bool> led_;         // ranks fed by a node leader (the leader stops them)
   std::int64_t next_index_ = 0;
   std::int64_t next_delivery_ = 0;
   std::int64_t seq_ = 0;
+  std::int64_t received_ = 0;
   double longest_item_ = 0;
   bool exhausted_ = false;
   bool stopped_ = false;
@@ -904,9 +1275,9 @@ RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
   check(MPI_Barrier(comm), "MPI_Barrier");
-  const double start = MPI_Wtime();
+  const double start = thread_seconds_now();
   Layout layout = discover(comm, options, rank, size);
-  Clocks clocks = measure_clocks(comm, rank, size);
+  Clocks clocks = measure_clocks(comm, rank, size, layout, options.simulated_nodes > 0);
   RunReport report;
   if (rank == 0) {
     Coordinator coordinator(comm, codec, options, size, std::move(layout), std::move(clocks),

@@ -16,6 +16,8 @@ enum Tag : int {
   kResult = 102,  // worker -> coordinator: ResultHeader + results + failures
   kStatus = 103,  // worker -> coordinator: StatusHeader (memory pressure changed while idle)
   kStop = 104,    // coordinator -> worker: no more work
+  kLead = 105,    // coordinator -> node leader: LeadHeader + the ranks it feeds (int32 each)
+  kBatch = 106,   // coordinator -> node leader: BatchHeader + PartHeaders + serialized items
 };
 
 enum ChunkFlags : std::int64_t {
@@ -42,6 +44,39 @@ struct ResultHeader {
   std::int32_t pressured;  // the node's memory is under pressure after this chunk
   std::int32_t measured;   // kMeasureItems: `count` item seconds and the resident-set growth
                            // (bytes) follow the failures, as doubles
+  std::int64_t parts;      // a leader's batch: `parts` PartRecords follow the failures
+};
+
+struct LeadHeader {
+  std::int32_t workers;   // ranks the leader feeds
+  std::int32_t inflight;  // chunks each of them holds at most
+  double chunk_seconds;   // a chunk's planned duration (how long the leader may sleep)
+};
+
+// A batch: chunks for a leader's workers, contiguous in item order.
+struct BatchHeader {
+  std::int64_t seq;
+  std::int64_t first;
+  std::int64_t count;
+  std::int64_t parts;
+};
+
+struct PartHeader {
+  std::int64_t first;
+  std::int64_t count;
+  std::int64_t bytes;  // of its serialized items
+};
+
+// How one chunk of a batch went, for the log and the schedule.
+struct PartRecord {
+  std::int64_t first;
+  std::int64_t count;
+  std::int32_t rank;
+  std::int32_t failures;
+  double start_wtime;
+  double end_wtime;
+  double compute_seconds;
+  std::int64_t results_bytes;
 };
 
 struct StatusHeader {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -284,6 +285,132 @@ TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
     after += c.dispatch_seconds >= off;
   }
   EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+}
+
+// Node leaders: 7 ranks in two simulated nodes (ranks 0-3 and 4-6). Rank 4 leads node 1 and
+// feeds ranks 5 and 6; the coordinator feeds ranks 1-3 itself.
+RunOptions led(Order order) {
+  RunOptions o = small_chunks(order);
+  o.simulated_nodes = 2;
+  o.plan.hierarchy = Hierarchy::leaders;
+  return o;
+}
+
+struct ChunksByRank : Recorder {
+  std::map<int, std::int64_t> items;
+  std::vector<ChunkRecord> chunks;
+  void on_chunk(const ChunkRecord& c) override {
+    items[c.rank] += c.count;
+    chunks.push_back(c);
+  }
+};
+
+TEST(MpiRun, NodeLeadersDeliverExactlyOnceAndInOrder) {
+  const std::int64_t n = 20000;
+  RunOptions o = led(Order::ordered);
+  ChunksByRank by_rank;
+  o.recorder = &by_rank;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  ASSERT_EQ(r.plan.nodes.size(), 2u);
+  EXPECT_TRUE(r.plan.nodes[1].leader);
+  EXPECT_EQ(r.plan.nodes[1].workers, 2);
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_TRUE(d.in_order());
+  EXPECT_EQ(r.delivered, n);
+  EXPECT_EQ(by_rank.items.count(4), 0u) << "the leader ran items";
+  EXPECT_GT(by_rank.items[5], 0);
+  EXPECT_GT(by_rank.items[6], 0);
+  std::int64_t logged = 0;
+  for (const auto& [rank, items] : by_rank.items) logged += items;
+  EXPECT_EQ(logged + r.sampled, n) << "every chunk is recorded once, as it ran";
+  EXPECT_EQ(std::int64_t(by_rank.chunks.size()), r.chunks);
+  for (const auto& c : by_rank.chunks) {  // one machine, one clock: times must nest
+    EXPECT_LE(c.dispatch_seconds, c.start_seconds) << "chunk " << c.first;
+    EXPECT_LE(c.start_seconds, c.end_seconds) << "chunk " << c.first;
+    EXPECT_LE(c.end_seconds, c.receive_seconds) << "chunk " << c.first;
+  }
+}
+
+TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {
+  const std::int64_t n = 6000;
+  std::int64_t delivered = 0;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        if (i % 1000 == 999) throw std::runtime_error("bad item " + std::to_string(i));
+        return jittery(i);
+      },
+      [&](std::int64_t, std::int64_t) { ++delivered; }, led(Order::unordered));
+  if (rank() != 0) return;
+  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  ASSERT_EQ(r.failures.size(), 6u);
+  for (const auto& f : r.failures) {
+    EXPECT_EQ(f.index % 1000, 999);
+    EXPECT_EQ(f.message, "bad item " + std::to_string(f.index));
+  }
+  EXPECT_EQ(delivered, n - 6);
+}
+
+TEST(MpiRun, NodeLeadersHoldBackpressure) {
+  // Node 1's memory is 95% used from 0.3 s to 0.9 s after the start: nothing is sent to its
+  // leader meanwhile, and sending resumes after.
+  const std::int64_t n = 40000;
+  RunOptions o = led(Order::unordered);
+  const auto seconds = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  double t0 = seconds();
+  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  o.memory_probe = [&](int r) {
+    MemorySample s{90, 100};
+    const double t = seconds() - t0;
+    if (r >= 4 && t >= 0.3 && t < 0.9) s.available_bytes = 5;
+    return s;
+  };
+  struct Events : ChunksByRank {
+    std::vector<std::pair<double, bool>> pressure;
+    void on_pressure(int node, double t, bool p) override {
+      if (node == 1) pressure.push_back({t, p});
+    }
+  } events;
+  o.recorder = &events;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  EXPECT_TRUE(d.exactly_once());
+  ASSERT_GE(events.pressure.size(), 2u);
+  EXPECT_TRUE(events.pressure[0].second);
+  EXPECT_FALSE(events.pressure[1].second);
+  const double on = events.pressure[0].first, off = events.pressure[1].first;
+  int after = 0;
+  for (const auto& c : events.chunks) {
+    if (c.node != 1) continue;
+    EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
+        << "batch sent to the pressured node at " << c.dispatch_seconds;
+    after += c.dispatch_seconds >= off;
+  }
+  EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+}
+
+TEST(MpiRun, AutomaticHierarchyStaysFlatOnOneNode) {
+  const std::int64_t n = 2000;
+  Delivery d(n);
+  RunOptions o = small_chunks(Order::ordered);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_EQ(r.plan.hierarchy, "flat");
+  EXPECT_TRUE(d.exactly_once());
 }
 
 TEST(MpiRun, SerializesStringsAndVectors) {
