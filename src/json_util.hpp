@@ -12,7 +12,7 @@ namespace amorsize::detail {
 inline nlohmann::json parse_json(const std::string& text, const std::string& what) {
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, and numbers beyond a double
     throw invalid_argument("malformed " + what + " JSON: " + e.what());
   }
 }

@@ -61,6 +61,16 @@ TEST(Profile, SampleSeesNestedThreads) {
   EXPECT_EQ(s.profile.threads_per_item, 2);
 }
 
+TEST(Profile, NumbersBeyondADoubleAreMalformedJson) {
+  // Found by fuzzing (tests/fuzz/corpus/json/overflow): nlohmann's out_of_range escaped.
+  try {
+    profile_from_json(R"({"item_seconds_mean": 1e400})");
+    FAIL() << "accepted 1e400";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("malformed profile JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Profile, SampleSeesMemoryGrowth) {
   std::vector<std::size_t> items = {64u << 20};
   std::vector<std::vector<char>> keep;

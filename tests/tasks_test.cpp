@@ -164,6 +164,25 @@ TEST(Journal, RecordsAndResumes) {
   EXPECT_EQ(j.earlier_failures()[0].first, 3);
 }
 
+TEST(Journal, TasksOutOfOrderAndHugeNumbersCostNoMemory) {
+  // Found by fuzzing (tests/fuzz/corpus/journal/huge_task): a bit per task number up to the
+  // largest one made task 99999999999 allocate 12 GB. Done tasks are ranges now.
+  const std::string path = temp("ranges.journal");
+  {
+    Journal j(path, "print", false);
+    for (std::int64_t t : std::vector<std::int64_t>{5, 3, 4, 1, 99999999999, 2, 7})
+      j.record(t, 0, 10);
+    EXPECT_EQ(j.done_count(), 7);
+  }
+  Journal j(path, "print", true);
+  EXPECT_EQ(j.done_count(), 7);
+  for (std::int64_t t : std::vector<std::int64_t>{1, 2, 3, 4, 5, 7, 99999999999})
+    EXPECT_TRUE(j.done(t)) << t;
+  for (std::int64_t t : std::vector<std::int64_t>{0, 6, 8, 99999999998, 100000000000})
+    EXPECT_FALSE(j.done(t)) << t;
+  std::remove(path.c_str());
+}
+
 TEST(Journal, ATornLastLineIsIgnored) {
   const std::string path = temp("torn");
   std::ofstream(path) << "amorsize-journal 1 abc\n1 0 10\n2 0 2";  // killed mid-write

@@ -47,7 +47,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
       ->capture_default_str();
   cmd->add_option("--simulate-nodes", args->simulated_nodes,
                   "group the ranks into N simulated nodes (testing)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_whole());
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed item");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_option("--log", args->history.log,
@@ -59,14 +59,17 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "the workload's name in the log (default: the workload spec)");
 
   return [args, command_line]() {
-    const WorkloadSpec spec = parse_workload(args->workload);
+    const WorkloadSpec spec =
+        for_option("--workload", [&] { return parse_workload(args->workload); });
     if (!spec.items)
-      throw invalid_argument("bench needs a finite workload: add n=ITEMS to \"" + args->workload +
-                             "\"");
+      throw invalid_argument("--workload: bench needs a finite workload: add n=ITEMS to \"" +
+                             args->workload + "\"");
     RunOptions options;
-    options.plan.schedule = parse_schedule(args->schedule, &options.plan.fixed_chunk);
-    options.plan.order = parse_order(args->order);
-    options.plan.hierarchy = parse_hierarchy(args->hierarchy);
+    options.plan.schedule = for_option(
+        "--schedule", [&] { return parse_schedule(args->schedule, &options.plan.fixed_chunk); });
+    options.plan.order = for_option("--order", [&] { return parse_order(args->order); });
+    options.plan.hierarchy =
+        for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     options.fail_fast = args->fail_fast;
     options.simulated_nodes = args->simulated_nodes;
     const std::int64_t n = *spec.items;

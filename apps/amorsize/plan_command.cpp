@@ -44,7 +44,7 @@ Command add_plan_command(CLI::App& parent) {
                   "pu:2') or xml:FILE (lstopo --of xml); repeat for several node types")
       ->default_str("local");
   cmd->add_option("--nodes", args->nodes, "replicate the last --topology N times")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_whole());
   cmd->add_option("--schedule", args->schedule, "auto, static, gss, fac or fixed:N")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
@@ -54,18 +54,22 @@ Command add_plan_command(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--target-chunk-seconds", args->target,
                   "how long one chunk should run (Amorsize's rule)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_above(0, true, "a positive number of seconds"));
   cmd->add_option("--latency", args->latency, "one-way message latency in seconds")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_above(0, false, "a number of seconds >= 0"));
   cmd->add_option("--bandwidth", args->bandwidth, "bytes per second between nodes")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_above(0, true, "a positive number of bytes per second"));
   cmd->add_flag("--json", args->json, "print the plan as JSON");
 
   return [args]() {
     PlanOptions options;
-    options.schedule = parse_schedule(args->schedule, &options.fixed_chunk);
-    options.order = parse_order(args->order);
-    options.hierarchy = parse_hierarchy(args->hierarchy);
+    options.schedule = for_option(
+        "--schedule", [&] { return parse_schedule(args->schedule, &options.fixed_chunk); });
+    options.order = for_option("--order", [&] { return parse_order(args->order); });
+    options.hierarchy = for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     options.target_chunk_duration_seconds = args->target;
 
     Cluster cluster;
@@ -73,15 +77,17 @@ Command add_plan_command(CLI::App& parent) {
     cluster.bandwidth_bytes_per_second = args->bandwidth;
     std::vector<std::string> specs = args->topologies;
     if (specs.empty()) specs.push_back("local");
-    for (const auto& spec : specs) cluster.nodes.push_back(topology_from_spec(spec));
+    for (const auto& spec : specs)
+      cluster.nodes.push_back(for_option("--topology", [&] { return topology_from_spec(spec); }));
     if (args->nodes > 1) {
       const NodeTopology last = cluster.nodes.back();
       for (int i = 1; i < args->nodes; ++i) cluster.nodes.push_back(last);
     }
 
-    WorkloadProfile profile = args->profile.empty()
-                                  ? sample_synthetic(parse_workload(args->workload))
-                                  : load_profile(args->profile);
+    WorkloadProfile profile =
+        args->profile.empty() ? sample_synthetic(for_option(
+                                    "--workload", [&] { return parse_workload(args->workload); }))
+                              : load_profile(args->profile);
     const Plan p = plan(profile, cluster, options);
     if (args->json)
       std::cout << to_json(p) << "\n";

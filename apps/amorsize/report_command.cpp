@@ -25,7 +25,7 @@ Command add_report_command(CLI::App& parent) {
       "  amorsize report runs.h5 --run 3 --html run3.html   timeline, utilization, histogram\n");
   cmd->add_option("file", args->file, "the HDF5 log")->required();
   auto* run =
-      cmd->add_option("--run", args->run, "show this run in detail")->check(CLI::PositiveNumber);
+      cmd->add_option("--run", args->run, "show this run in detail")->check(positive_whole());
   cmd->add_flag("--last", args->last, "show the last run in detail")->excludes(run);
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->add_option("--html", args->html,

@@ -136,7 +136,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                 "run only the tasks the journal does not have; the output ends as if never "
                 "interrupted");
   cmd->add_option("--retries", args->retries, "run a failed task again, up to N more times")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_whole());
   cmd->add_option("--timeout", args->timeout,
                   "kill a task (and every process it started) after this long, e.g. 30s, 5m");
   cmd->add_option("--drain-grace", args->grace,
@@ -166,8 +166,9 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     task_options.timeout_seconds = duration(args->timeout, "--timeout");
     task_options.retries = args->retries;
     const double grace = duration(args->grace, "--drain-grace");
-    const Order order = parse_order(args->order);
-    const Hierarchy hierarchy = parse_hierarchy(args->hierarchy);
+    const Order order = for_option("--order", [&] { return parse_order(args->order); });
+    const Hierarchy hierarchy =
+        for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     const bool ordered = order != Order::unordered;
     if (args->resume && args->output.empty())
       throw invalid_argument("--resume needs --output: the journal records positions in it");

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <istream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,7 +128,10 @@ class Journal {
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
-  std::vector<bool> done_bits_;  // one bit per task number
+  /// Done tasks as ranges [first, end): a few entries however many tasks, whatever numbers a
+  /// damaged journal holds.
+  std::map<std::int64_t, std::int64_t> done_;
+  void mark_done(std::int64_t task);
   std::int64_t done_count_ = 0;
   std::vector<std::pair<std::int64_t, int>> failed_;
   std::uint64_t output_bytes_ = 0;

@@ -100,7 +100,7 @@ class Sender {
 // Runs one chunk and builds its result message. A sampling probe also sends back each item's
 // time and how much the resident set grew.
 std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char* items,
-                            std::size_t size, bool pressured) {
+                            std::size_t size) {
   std::vector<char> results;
   std::vector<Failure> failures;
   std::vector<double> item_seconds;
@@ -120,7 +120,6 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   r.cpu_seconds = detail::process_cpu_seconds() - cpu0;
   r.results_bytes = std::int64_t(results.size());
   r.failures = std::int64_t(failures.size());
-  r.pressured = pressured ? 1 : 0;
   r.measured = measure ? 1 : 0;
   std::vector<char> out;
   out.reserve(sizeof r + results.size() + 32 * failures.size() +
@@ -176,7 +175,7 @@ class Leader {
         // Idle: tell the coordinator when the node's memory pressure has cleared.
         if (reported_pressure_ && !memory_.pressured()) {
           std::vector<char> msg;
-          wire::put(msg, wire::StatusHeader{0, 0});
+          wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
           sender_.send(0, wire::kStatus, std::move(msg));
           reported_pressure_ = false;
         }
@@ -352,8 +351,11 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       boss = source;
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
+      std::vector<char> result = run_chunk(codec, h, in.here(), in.left());
+      // Memory as the chunk leaves it, read when it ended (the header's end_wtime).
       const bool pressured = memory.pressured();
-      sender.send(source, wire::kResult, run_chunk(codec, h, in.here(), in.left(), pressured));
+      reinterpret_cast<wire::ResultHeader*>(result.data())->pressured = pressured ? 1 : 0;
+      sender.send(source, wire::kResult, std::move(result));
       reported_pressure = pressured;
       wait.reset();
       continue;
@@ -362,7 +364,7 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
     // Idle: if this node was reported under pressure, say so when it clears.
     if (reported_pressure && !memory.pressured()) {
       std::vector<char> msg;
-      wire::put(msg, wire::StatusHeader{0, 0});
+      wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
       sender.send(boss, wire::kStatus, std::move(msg));
       reported_pressure = false;
     }
@@ -416,7 +418,7 @@ class LocalWorkers {
       }
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
-      auto result = run_chunk(codec_, h, in.here(), in.left(), false);
+      auto result = run_chunk(codec_, h, in.here(), in.left());
       std::lock_guard<std::mutex> lock(mutex_);
       done_.push_back(std::move(result));
     }
@@ -740,7 +742,8 @@ class Coordinator {
         const int node = layout_.node_of_rank[r];
         wire::Reader in(buffer.data(), buffer.size());
         if (status.MPI_TAG == wire::kStatus) {
-          set_pressure(node, in.get<wire::StatusHeader>().pressured != 0);
+          const auto st = in.get<wire::StatusHeader>();
+          set_pressure(node, st.pressured != 0, st.when);
           continue;
         }
         const auto h = in.get<wire::ResultHeader>();
@@ -760,7 +763,7 @@ class Coordinator {
         report_.items += h.count;
         probe_items[r] = 0;
         --probes_out;
-        set_pressure(node, h.pressured != 0);
+        set_pressure(node, h.pressured != 0, h.end_wtime);
         record_failures(failures);
         deliver_in_order(h.first, h.count, results, std::size_t(h.results_bytes),
                          std::move(failures));
@@ -877,7 +880,7 @@ class Coordinator {
       wire::ChunkHeader h{report_.chunks, next_index_, count};
       next_index_ += count;
       const double t0 = now();
-      auto msg = run_chunk(codec_, h, items.data(), items.size(), false);
+      auto msg = run_chunk(codec_, h, items.data(), items.size());
       measured += reinterpret_cast<const wire::ResultHeader*>(msg.data())->compute_seconds;
       measured_items += count;
       handle_result(msg.data(), msg.size(), 0, t0);
@@ -980,7 +983,8 @@ class Coordinator {
           handle_result(buffer.data(), buffer.size(), node, -1);
         } else if (status.MPI_TAG == wire::kStatus) {
           wire::Reader in(buffer.data(), buffer.size());
-          set_pressure(node, in.get<wire::StatusHeader>().pressured != 0);
+          const auto st = in.get<wire::StatusHeader>();
+          set_pressure(node, st.pressured != 0, st.when);
         }
       }
       if (local_) {
@@ -1097,7 +1101,12 @@ class Coordinator {
     return true;
   }
 
-  void set_pressure(int node, bool pressured) {
+  // A node's memory as one of its ranks read it at `when` (the node's clock, the same for all
+  // its ranks). Readings can arrive out of order: a result sent before another rank's "cleared"
+  // may land after it, and must not put the node back under pressure.
+  void set_pressure(int node, bool pressured, double when) {
+    if (when < pressure_read_at_[std::size_t(node)]) return;
+    pressure_read_at_[std::size_t(node)] = when;
     if (pressured_.empty() || pressured_[node] == pressured) return;
     pressured_[node] = pressured;
     if (pressured) ++report_.pressure_events;
@@ -1147,7 +1156,7 @@ class Coordinator {
       rec.end_seconds -= offset;
       --slots_[it->second.slot].outstanding;
       outstanding_.erase(it);
-      if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0);
+      if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0, r.end_wtime);
       if (parts.empty()) schedule_->observe(r.count, r.compute_seconds);
     }
     if (parts.empty()) {
@@ -1253,6 +1262,7 @@ class Coordinator {
   std::map<std::int64_t, Outstanding> outstanding_;
   std::map<std::int64_t, Pending> reorder_;
   std::vector<bool> pressured_ = std::vector<bool>(layout_.nodes.size(), false);
+  std::vector<double> pressure_read_at_ = std::vector<double>(layout_.nodes.size(), -1e300);
   std::vector<double> busy_ = std::vector<double>(layout_.nodes.size(), 0.0);
   std::int64_t window_ = 0;
   std::int64_t window_used_ = 0;  // chunks out or waiting in the reorder buffer

@@ -82,6 +82,7 @@ struct PartRecord {
 struct StatusHeader {
   std::int32_t pressured;
   std::int32_t reserved;
+  double when;  // the node's clock when memory was read: a later reading wins
 };
 
 template <class T>

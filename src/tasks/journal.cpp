@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "amorsize/error.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr const char* kMagic = "amorsize-journal";
 constexpr int kVersion = 1;
+constexpr long long kMaxTask = 1LL << 62;  // far beyond any task file
 
 [[noreturn]] void damaged(const std::string& path, std::int64_t line, const std::string& what) {
   throw invalid_argument("journal \"" + path + "\" is damaged at line " + std::to_string(line) +
@@ -64,13 +66,13 @@ Journal::Journal(const std::string& path, const std::string& fingerprint, bool r
           if (std::sscanf(line.c_str(), "%lld %d %lld %c", &task, &status, &bytes, &extra) != 3 ||
               task < 1 || bytes < 0)
             damaged(path, line_no, "\"" + line + "\" is not TASK STATUS OUTPUT_END");
-          if (std::size_t(task) < done_bits_.size() && done_bits_[std::size_t(task)])
+          if (task >= kMaxTask)  // found by fuzzing: LLONG_MAX + 1 overflowed
+            damaged(path, line_no, "task number " + std::to_string(task) + " is out of range");
+          if (done(task))
             damaged(path, line_no, "task " + std::to_string(task) + " is recorded twice");
           if (std::uint64_t(bytes) < output_bytes_)
             damaged(path, line_no, "the output position goes backwards");
-          if (done_bits_.size() <= std::size_t(task)) done_bits_.resize(std::size_t(task) + 1);
-          done_bits_[std::size_t(task)] = true;
-          ++done_count_;
+          mark_done(task);
           output_bytes_ = std::uint64_t(bytes);
           if (status != 0) failed_.push_back({task, status});
         }
@@ -104,14 +106,38 @@ Journal::~Journal() {
 }
 
 bool Journal::done(std::int64_t task) const {
-  return task >= 0 && std::size_t(task) < done_bits_.size() && done_bits_[std::size_t(task)];
+  auto it = done_.upper_bound(task);  // the first range starting after `task`
+  if (it == done_.begin()) return false;
+  --it;
+  return task < it->second;
+}
+
+void Journal::mark_done(std::int64_t task) {
+  ++done_count_;
+  auto next = done_.upper_bound(task);
+  if (next != done_.begin()) {
+    auto prev = std::prev(next);
+    if (prev->second == task) {  // extends the range before it
+      prev->second = task + 1;
+      if (next != done_.end() && next->first == task + 1) {
+        prev->second = next->second;
+        done_.erase(next);
+      }
+      return;
+    }
+  }
+  if (next != done_.end() && next->first == task + 1) {  // extends the range after it
+    const std::int64_t end = next->second;
+    done_.erase(next);
+    done_.emplace(task, end);
+    return;
+  }
+  done_.emplace(task, task + 1);
 }
 
 void Journal::record(std::int64_t task, int status, std::uint64_t output_end) {
   std::fprintf(file_, "%" PRId64 " %d %" PRIu64 "\n", task, status, output_end);
-  if (done_bits_.size() <= std::size_t(task)) done_bits_.resize(std::size_t(task) + 1);
-  done_bits_[std::size_t(task)] = true;
-  ++done_count_;
+  if (!done(task)) mark_done(task);
   output_bytes_ = output_end;
 }
 
