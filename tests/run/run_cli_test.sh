@@ -80,6 +80,30 @@ kill9_resume)
   seq 1 800 | sed 's/^/line /' | cmp - out.txt || fail "resumed output differs"
   echo "killed after $before of 800 tasks; resumed output is byte-identical"
   ;;
+worker_killed_resume|coordinator_killed_resume)
+  # Fault drill: one rank dies (kill -9) mid-run. The job must end (mpirun aborts the others),
+  # and --resume must complete the output exactly.
+  which=1
+  [ "$case" = coordinator_killed_resume ] && which=0
+  seq 1 800 > tasks.txt
+  cmd=(sh -c 'sleep 0.005; echo line {}')
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt -- "${cmd[@]}" 2>err.txt &
+  pid=$!
+  sleep 2
+  victim=""
+  for p in $(pgrep -f "amorsize run --tasks tasks.txt"); do
+    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$which" && victim=$p
+  done
+  [ -n "$victim" ] || fail "rank $which not found"
+  kill -9 "$victim"
+  wait $pid; status=$?
+  [ $status -ne 0 ] || fail "the job exited 0 after rank $which was killed"
+  before=$(wc -l < out.txt)
+  [ "$before" -lt 800 ] || fail "kill came too late ($before lines)"
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --resume -- "${cmd[@]}" || fail "resume exit"
+  seq 1 800 | sed 's/^/line /' | cmp - out.txt || fail "resumed output differs"
+  echo "rank $which killed after $before of 800 tasks: job ended with $status; resumed output is byte-identical"
+  ;;
 drain_resume)
   seq 1 800 > tasks.txt
   cmd=(sh -c 'sleep 0.005; echo line {}')
