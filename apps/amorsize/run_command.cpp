@@ -2,8 +2,10 @@
 // journal to resume from, and a drain on SIGTERM/SIGUSR1 (Slurm's warning before the limit).
 #include <mpi.h>
 #include <signal.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <atomic>
 #include <cerrno>
@@ -41,6 +43,8 @@ void install_signal_handlers() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaction(sig, &sa, nullptr);
+  // A file-size limit is a full disk by another name: a write error to report, not a kill.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 // FNV-1a, to fingerprint the task file and the command for the journal.
@@ -253,9 +257,19 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     auto last_sync = start, last_progress = start;
+    // The output is made durable before the journal records it: after a failed write the
+    // journal still ends at output that exists, and --resume continues from there.
+    const auto output_failed = [&]() {
+      return error("writing the output " +
+                   (args->output.empty() ? std::string("(stdout)") : "\"" + args->output + "\"") +
+                   " failed: " + std::strerror(errno) +
+                   (journal ? "; the journal keeps the tasks written before: make room and run "
+                              "again with --resume"
+                            : ""));
+    };
     auto sync = [&]() {
-      std::fflush(out);
-      if (out != stdout) ::fsync(fileno(out));
+      if (std::fflush(out) != 0) throw output_failed();
+      if (out != stdout && ::fsync(fileno(out)) != 0) throw output_failed();
       if (journal) journal->sync();
     };
     auto sink = [&](std::int64_t, TaskResult r) {
@@ -265,7 +279,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
         return true;
       }
       if (!r.out.empty() && std::fwrite(r.out.data(), 1, r.out.size(), out) != r.out.size())
-        throw error("writing output failed: " + std::string(std::strerror(errno)));
+        throw output_failed();
       written += r.out.size();
       if (!r.err.empty()) std::fwrite(r.err.data(), 1, r.err.size(), stderr);
       if (journal) journal->record(r.number, r.ok() ? 0 : (r.timed_out ? 124 : r.status), written);
@@ -304,8 +318,17 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     };
 
     std::istream& in = file ? static_cast<std::istream&>(*file) : std::cin;
-    RunReport report =
-        run(MPI_COMM_WORLD, TaskSource(in, journal.get(), total), work, sink, options);
+    RunReport report;
+    try {
+      report = run(MPI_COMM_WORLD, TaskSource(in, journal.get(), total), work, sink, options);
+    } catch (const std::exception& e) {
+      // Rank 0 failed mid-run (the output's disk is full, ...): the other ranks are waiting
+      // for work and would wait in MPI_Finalize forever. Say why, keep what the journal has,
+      // and end the job.
+      std::fprintf(stderr, "amorsize: %s\n", e.what());
+      std::fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     if (rank != 0) return 0;
     sync();
     if (progress) std::fprintf(stderr, "\n");

@@ -104,6 +104,31 @@ worker_killed_resume|coordinator_killed_resume)
   seq 1 800 | sed 's/^/line /' | cmp - out.txt || fail "resumed output differs"
   echo "rank $which killed after $before of 800 tasks: job ended with $status; resumed output is byte-identical"
   ;;
+full_disk_output)
+  # Fault drill: the output's disk fills up (a 16 KiB tmpfs). The run must stop with a message
+  # that says so, the journal (on another disk) must end at output that exists, and --resume
+  # must complete the output exactly once there is room again.
+  seq 1 800 > tasks.txt
+  mkdir disk
+  if ! mount -t tmpfs -o size=16k tmpfs disk 2>/dev/null; then
+    echo "SKIPPED: cannot mount a tmpfs here (needs root)"; echo PASS; exit 0
+  fi
+  trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
+  cmd=(sh -c 'echo "line {} of a result long enough to fill sixteen kibibytes soon"')
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output disk/out.txt --journal out.journal \
+    -- "${cmd[@]}" 2>err.txt
+  status=$?
+  [ $status -ne 0 ] || fail "the run succeeded on a full disk"
+  grep -q 'writing the output "disk/out.txt" failed: No space left on device; the journal keeps' err.txt ||
+    fail "no clear error: $(grep -v '^--\|^ *$' err.txt | head -3)"
+  before=$(wc -c < disk/out.txt)
+  cp disk/out.txt out.txt  # room again: the same output on a bigger disk
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --journal out.journal --resume \
+    -- "${cmd[@]}" || fail "resume exit"
+  seq 1 800 | awk '{print "line " $1 " of a result long enough to fill sixteen kibibytes soon"}' |
+    cmp - out.txt || fail "resumed output differs"
+  echo "stopped at $before bytes: $(grep -o 'writing the output.*device' err.txt | head -1); resumed output is byte-identical"
+  ;;
 drain_resume)
   seq 1 800 > tasks.txt
   cmd=(sh -c 'sleep 0.005; echo line {}')
