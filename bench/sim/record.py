@@ -7,6 +7,7 @@ line that starts with '{') and stderr (for the reason of a failure).
 """
 import argparse
 import json
+import signal
 import sys
 
 COLUMNS = ["ranks", "workers (cores)", "workload", "mean", "mode", "hierarchy", "efficiency",
@@ -27,6 +28,12 @@ def rate(x):
 def failure_reason(rc, stdout, stderr, limit):
     if rc == 124:
         return f"timed out after {limit} s"
+    if rc > 128:  # smpirun re-raises the signal that stopped the simulation
+        try:
+            name = signal.Signals(rc - 128).name
+        except ValueError:
+            name = f"signal {rc - 128}"
+        return f"killed by {name} (exit {rc}), not by the --timeout"
     lines = [l.strip() for l in (stderr + "\n" + stdout).splitlines() if l.strip()]
     # amorsize's own one-line error first, then SimGrid's, then whatever came last.
     for marker in ("amorsize:", "xbt_die", "CRITICAL", "Error", "error"):

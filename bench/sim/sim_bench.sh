@@ -143,6 +143,8 @@ if [ "$dry_run" = 0 ]; then
     modes="auto flat"
     if grep -q "leaders" "$scratch/help.out" "$scratch/help.err"; then modes="auto flat leaders"; fi
   fi
+elif [ -n "$modes" ]; then
+  hierarchy=1  # a dry run trusts --modes
 fi
 if [ "$hierarchy" = 0 ]; then
   [ -z "$modes" ] || echo "note: this amorsize has no --hierarchy option; running its default only" >&2
@@ -154,26 +156,34 @@ if [ -z "$out" ]; then
   out="$root/bench/results/sim-$(date -u +%Y%m%d-%H%M%S).jsonl"
 fi
 
-echo "# amorsize bench under SimGrid SMPI"
-echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ' (modified)'), $(smpirun -version 2>/dev/null | head -1), on $(nproc) cores of $(hostname)."
-echo "Platform: $cores cores per node, links $latency / $bandwidth, full-bisection switch."
-echo "SMPI flags: ${AMORSIZE_SMPI_FLAGS[*]}"
-if [ -n "$items_per_worker" ]; then
-  echo "Work: $items_per_worker items per rank."
-else
-  echo "Work: about $seconds_per_worker s of simulated work per rank."
+if [ "$dry_run" = 0 ]; then
+  echo "# amorsize bench under SimGrid SMPI"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ' (modified)'), $(smpirun -version 2>/dev/null | head -1), on $(nproc) cores of $(hostname)."
+  echo "Platform: $cores cores per node, links $latency / $bandwidth, full-bisection switch."
+  echo "SMPI flags: ${AMORSIZE_SMPI_FLAGS[*]}"
+  if [ -n "$items_per_worker" ]; then
+    echo "Work: $items_per_worker items per rank."
+  else
+    echo "Work: about $seconds_per_worker s of simulated work per rank."
+  fi
+  echo "Raw results: ${out#"$root"/}"
+  echo
+  python3 "$here/record.py" --header
 fi
-echo "Raw results: ${out#"$root"/}"
-echo
-python3 "$here/record.py" --header
 
 declare -A size_wall size_longest size_runs size_failed
 for ranks in $sizes; do
   nodes=$((ranks / cores))
   platform="$scratch/plat-$ranks"
-  python3 "$here/make_platform.py" --nodes "$nodes" --cores "$cores" --latency "$latency" \
-    --bandwidth "$bandwidth" --out "$platform" 2>/dev/null || die "make_platform.py failed"
+  platform_args=(--nodes "$nodes" --cores "$cores" --latency "$latency" --bandwidth "$bandwidth")
+  if [ "$dry_run" = 1 ]; then
+    platform="${TMPDIR:-/tmp}/amorsize-plat-$ranks"
+    echo "bench/sim/make_platform.py ${platform_args[*]} --out $platform"
+  else
+    python3 "$here/make_platform.py" "${platform_args[@]}" --out "$platform" 2>/dev/null ||
+      die "make_platform.py failed"
+  fi
   size_wall[$ranks]=0
   size_longest[$ranks]=0
   size_runs[$ranks]=0

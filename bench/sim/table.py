@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""One row per (ranks, workload, mean) from sim_bench.sh's JSON lines: the efficiency the
+planner's choice reached, next to flat and leaders forced. Usage: table.py FILE.jsonl..."""
+import json
+import sys
+
+rows, order = {}, []
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        s, res = r.get("sim"), r.get("result")
+        if not s:
+            continue
+        key = (s["ranks"], s["workload"], s["mean"])
+        if key not in rows:
+            rows[key] = {}
+            order.append(key)
+        rows[key][s["mode"]] = (s, res)
+
+def eff(cell):
+    return "%.3f" % cell[1]["efficiency"] if cell and cell[1] else "ERR" if cell else "–"
+
+print("| ranks (nodes x 32) | items | planner chose | efficiency | flat forced | leaders forced |"
+      " coordinator msgs/s | predicted / simulated makespan | exactly once |")
+print("|---|---|---|---:|---:|---:|---:|---|---|")
+for key in sorted(order, key=lambda k: (k[0], k[1], float(k[2][:-2]))):
+    ranks, wl, mean = key
+    m = rows[key]
+    auto = m.get("auto")
+    if not auto or not auto[1]:
+        print("| %d | %s %s | ERR | | | | | | |" % key)
+        continue
+    res = auto[1]
+    chose = res["plan"]["hierarchy"]
+    flat = m.get("flat")
+    flat_cell = eff(flat) if flat else ("= auto" if chose == "flat" else "–")
+    pred = res["plan"].get("predicted_makespan_seconds") or 0
+    once = all(c[1] and c[1].get("exactly_once") for c in m.values())
+    print("| %d (%d) | %s, mean %s, %s | %s | %s | %s | %s | %.0fk | %.2f / %.2f s | %s |" % (
+        ranks, ranks // 32, wl, mean, format(res["items"], ","), chose, eff(auto), flat_cell,
+        eff(m.get("leaders")), res["messages"] / res["makespan_s"] / 1e3, pred, res["makespan_s"],
+        "yes" if once else "NO"))
