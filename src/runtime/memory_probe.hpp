@@ -13,6 +13,11 @@ namespace amorsize::detail {
 /// MemAvailable of the machine, or the cgroup's headroom when that is smaller.
 inline MemorySample default_memory_sample() {
   MemorySample s;
+#ifdef AMORSIZE_SMPI
+  // Simulated nodes have 256 GiB, all free: the real machine's memory is not theirs.
+  s.total_bytes = s.available_bytes = std::uint64_t(256) << 30;
+  return s;
+#endif
   s.total_bytes = read_meminfo_bytes("/proc/meminfo", "MemTotal").value_or(0);
   s.available_bytes = read_meminfo_bytes("/proc/meminfo", "MemAvailable").value_or(s.total_bytes);
   if (const auto limit = read_cgroup_limit("/proc/self/cgroup", "/sys/fs/cgroup")) {
