@@ -6,8 +6,11 @@
 // A parser may reject input only with amorsize::error (invalid_argument included), whose
 // message names the problem; any other exception escapes and counts as a crash, as does a
 // sanitizer report.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "amorsize/error.hpp"
@@ -22,3 +25,23 @@
     return 0;                                                                         \
   }                                                                                   \
   static void fuzz_one(const std::string& input)
+
+/// The input written to a fresh temporary file (for readers that take a path), removed after.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& data) {
+    const int fd = mkstemp(path_);
+    if (fd < 0) return;
+    ok_ = write(fd, data.data(), data.size()) == ssize_t(data.size());
+    close(fd);
+  }
+  ~TempFile() { std::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  bool ok() const { return ok_; }
+  const char* path() const { return path_; }
+
+ private:
+  char path_[32] = "/tmp/amorsize-fuzz-XXXXXX";
+  bool ok_ = false;
+};
