@@ -136,6 +136,13 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   return out;
 }
 
+// Tells `dest` (the coordinator, or a node's leader) that this node's memory pressure cleared.
+void send_pressure_cleared(Sender& sender, int dest) {
+  std::vector<char> msg;
+  wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
+  sender.send(dest, wire::kStatus, std::move(msg));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Node leader: takes batches of chunks from the coordinator, feeds its node's worker ranks,
 // and answers with one message per batch (results in item order, and how each chunk went).
@@ -174,9 +181,7 @@ class Leader {
       if (!progress) {
         // Idle: tell the coordinator when the node's memory pressure has cleared.
         if (reported_pressure_ && !memory_.pressured()) {
-          std::vector<char> msg;
-          wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
-          sender_.send(0, wire::kStatus, std::move(msg));
+          send_pressure_cleared(sender_, 0);
           reported_pressure_ = false;
         }
         wait.idle();
@@ -189,11 +194,6 @@ class Leader {
   }
 
  private:
-  struct Part {
-    std::int64_t batch;  // seq of its batch
-    std::size_t index;   // within the batch
-    std::vector<char> message;
-  };
   struct Done {
     wire::PartRecord record{};
     std::vector<char> results;
@@ -220,12 +220,12 @@ class Leader {
     batch.parts.resize(parts.size());
     batch.left = std::int64_t(parts.size());
     for (std::size_t i = 0; i < parts.size(); ++i) {
-      Part part{batch.header.seq, i, {}};
-      wire::put(part.message, wire::ChunkHeader{next_part_, parts[i].first, parts[i].count, 0});
+      std::vector<char> chunk;  // a chunk message, as the coordinator would send it
+      wire::put(chunk, wire::ChunkHeader{next_part_, parts[i].first, parts[i].count, 0});
       const char* items = in.take(std::size_t(parts[i].bytes));
-      part.message.insert(part.message.end(), items, items + parts[i].bytes);
+      chunk.insert(chunk.end(), items, items + parts[i].bytes);
       part_of_.emplace(next_part_++, std::make_pair(batch.header.seq, i));
-      todo_.push_back(std::move(part));
+      todo_.push_back(std::move(chunk));
     }
     batches_.emplace(batch.header.seq, std::move(batch));
   }
@@ -293,7 +293,7 @@ class Leader {
       for (auto& w : workers_) {
         if (todo_.empty()) break;
         if (w.outstanding >= limit) continue;
-        sender_.send(w.rank, wire::kChunk, std::move(todo_.front().message));
+        sender_.send(w.rank, wire::kChunk, std::move(todo_.front()));
         todo_.pop_front();
         ++w.outstanding;
         more = any = true;
@@ -308,7 +308,7 @@ class Leader {
   int inflight_ = 2;
   double chunk_seconds_ = 0;
   std::vector<Worker> workers_;
-  std::deque<Part> todo_;
+  std::deque<std::vector<char>> todo_;  // chunks not handed out yet
   std::map<std::int64_t, Batch> batches_;
   std::map<std::int64_t, std::pair<std::int64_t, std::size_t>> part_of_;  // part -> batch, index
   std::int64_t next_part_ = 0;
@@ -363,9 +363,7 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
     if (stop) break;
     // Idle: if this node was reported under pressure, say so when it clears.
     if (reported_pressure && !memory.pressured()) {
-      std::vector<char> msg;
-      wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
-      sender.send(boss, wire::kStatus, std::move(msg));
+      send_pressure_cleared(sender, boss);
       reported_pressure = false;
     }
     wait.idle();
@@ -677,8 +675,7 @@ class Coordinator {
     int probes_out = 0;
     const double t_begin = now();
     const auto done = [&] { return std::int64_t(totals.seconds.size()); };
-    int probed = 0;  // worker ranks sent a probe so far
-    std::vector<char> was_probed(std::size_t(size_), 0);
+    int probed = 0;  // worker ranks sent a probe so far (their next_count is above 1)
     // Enough: the budget is spent and every worker rank has had a probe (until then the
     // sample costs nothing: every core runs a real item), or the sample is full. Stopping as
     // soon as a few results are back would keep the sample to the quickest items of the first
@@ -704,10 +701,7 @@ class Coordinator {
       if (count < want) exhausted_ = true;
       if (count == 0) return;
       reinterpret_cast<wire::ChunkHeader*>(msg.data())->count = count;
-      if (!was_probed[r]) {
-        was_probed[r] = 1;
-        ++probed;
-      }
+      if (next_count[r] == 1) ++probed;
       probe_items[r] = count;
       probe_bytes[r] = std::int64_t(msg.size() - sizeof(wire::ChunkHeader));
       next_count[r] = 2 * count;
@@ -735,8 +729,7 @@ class Coordinator {
       if (options_.recorder) options_.recorder->on_sample({index, node, seconds, in, out, memory});
     };
     std::vector<char> buffer;
-    PoliteWait wait_here(PoliteWait::kCoordinator, options_.sample_budget_seconds);
-    PoliteWait* wait = &wait_here;
+    PoliteWait wait(PoliteWait::kCoordinator, options_.sample_budget_seconds);
     const auto poll = [&] {
       bool any = false;
       for (int flag = 1; flag;) {
@@ -750,8 +743,7 @@ class Coordinator {
         const int node = layout_.node_of_rank[r];
         wire::Reader in(buffer.data(), buffer.size());
         if (status.MPI_TAG == wire::kStatus) {
-          const auto st = in.get<wire::StatusHeader>();
-          set_pressure(node, st.pressured != 0, st.when);
+          take_status(node, in);
           continue;
         }
         const auto h = in.get<wire::ResultHeader>();
@@ -780,7 +772,7 @@ class Coordinator {
       }
       if (any) {
         for (int r = 1; r < size_; ++r) send_probe(r);  // ranks the measured memory lets in
-        wait->set_chunk(totals.wall_seconds / double(std::max<std::int64_t>(1, done())));
+        wait.set_chunk(totals.wall_seconds / double(std::max<std::int64_t>(1, done())));
       }
       return any;
     };
@@ -793,7 +785,7 @@ class Coordinator {
       const bool progress = poll();
       if (enough()) break;
       if (!local || exhausted_) {
-        progress ? wait->reset() : wait->idle();
+        progress ? wait.reset() : wait.idle();
         continue;
       }
       item.clear();
@@ -820,7 +812,7 @@ class Coordinator {
       ++next_index_;
       open_nodes();
     }
-    while (probes_out > 0) poll() ? wait->reset() : wait->idle();  // the probes still out
+    while (probes_out > 0) poll() ? wait.reset() : wait.idle();  // the probes still out
 
     report_.sampled = done();
     // CPU time per wall time counts an item's threads, but only over enough wall time: CPU
@@ -991,8 +983,7 @@ class Coordinator {
           handle_result(buffer.data(), buffer.size(), node, -1);
         } else if (status.MPI_TAG == wire::kStatus) {
           wire::Reader in(buffer.data(), buffer.size());
-          const auto st = in.get<wire::StatusHeader>();
-          set_pressure(node, st.pressured != 0, st.when);
+          take_status(node, in);
         }
       }
       if (local_) {
@@ -1107,6 +1098,12 @@ class Coordinator {
     ++slots_[s].outstanding;
     sender_.send(slot.rank, wire::kBatch, std::move(msg));
     return true;
+  }
+
+  // A kStatus message: a rank of `node` says its memory pressure changed while it was idle.
+  void take_status(int node, wire::Reader& in) {
+    const auto st = in.get<wire::StatusHeader>();
+    set_pressure(node, st.pressured != 0, st.when);
   }
 
   // A node's memory as one of its ranks read it at `when` (the node's clock, the same for all
