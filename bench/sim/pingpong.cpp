@@ -53,9 +53,10 @@ int main(int argc, char** argv) {
   const double blocking = round_trips(rank, count, false);
   const double nonblocking = round_trips(rank, count, true);
   if (rank == 0)
-    std::printf("{\"round_trips\": %d, \"send_recv_round_trip_s\": %.9g, "
-                "\"isend_recv_round_trip_s\": %.9g}\n",
-                count, blocking, nonblocking);
+    std::printf(
+        "{\"round_trips\": %d, \"send_recv_round_trip_s\": %.9g, "
+        "\"isend_recv_round_trip_s\": %.9g}\n",
+        count, blocking, nonblocking);
   MPI_Finalize();
   return 0;
 }
