@@ -236,55 +236,65 @@ TEST(MpiRun, SimulatedNodesGroupRanks) {
   EXPECT_GT(items_per_node[1], 0);
 }
 
+// Node 1's memory is 95% used from 0.3 s to 0.9 s after the start, then 10%: its ranks (from
+// `first_rank` on) read one machine-wide clock, as they would read one node's memory. Records
+// node 1's pressure events and chunks, and checks that nothing was sent to it meanwhile.
+struct PressureDrill : Recorder {
+  std::vector<std::pair<double, bool>> pressure;
+  std::vector<ChunkRecord> chunks;
+  double t0 = 0;
+
+  PressureDrill(RunOptions& o, int first_rank) {
+    t0 = seconds();
+    MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    o.memory_probe = [this, first_rank](int r) {
+      MemorySample s{90, 100};
+      const double t = seconds() - t0;
+      if (r >= first_rank && t >= 0.3 && t < 0.9) s.available_bytes = 5;
+      return s;
+    };
+    o.recorder = this;
+  }
+  static double seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void on_pressure(int node, double t, bool p) override {
+    if (node == 1) pressure.push_back({t, p});
+  }
+  void on_chunk(const ChunkRecord& c) override {
+    if (c.node == 1) chunks.push_back(c);
+  }
+  void check() const {
+    ASSERT_GE(pressure.size(), 2u);
+    EXPECT_TRUE(pressure[0].second);
+    EXPECT_FALSE(pressure[1].second);
+    const double on = pressure[0].first, off = pressure[1].first;
+    EXPECT_GT(off, on);
+    int after = 0;
+    for (const auto& c : chunks) {
+      EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
+          << "chunk " << c.first << " sent to the pressured node at " << c.dispatch_seconds;
+      after += c.dispatch_seconds >= off;
+    }
+    EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+  }
+};
+
 TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
-  // Ranks split into two simulated nodes. Node 1's memory is 95% used from 0.3 s to 0.9 s
-  // after the start, then 10%: its ranks read one machine-wide clock, as they would read one
-  // node's memory.
+  // Ranks split into two simulated nodes; the second half of them is node 1.
   const std::int64_t n = 40000;
   RunOptions o = small_chunks(Order::unordered);
   o.simulated_nodes = 2;
-  const auto seconds = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  double t0 = seconds();
-  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-  o.memory_probe = [&](int r) {
-    MemorySample s{90, 100};
-    const double t = seconds() - t0;
-    if (r >= ranks() / 2 && t >= 0.3 && t < 0.9) s.available_bytes = 5;
-    return s;
-  };
-  struct Events : Recorder {
-    std::vector<std::pair<double, bool>> pressure;
-    std::vector<ChunkRecord> chunks;
-    void on_pressure(int node, double t, bool p) override {
-      if (node == 1) pressure.push_back({t, p});
-    }
-    void on_chunk(const ChunkRecord& c) override {
-      if (c.node == 1) chunks.push_back(c);
-    }
-  } events;
-  o.recorder = &events;
+  PressureDrill drill(o, ranks() / 2);
   Delivery d(n);
   const RunReport r = run(
       MPI_COMM_WORLD, source::range(0, n), jittery,
       [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
   if (rank() != 0) return;
   EXPECT_TRUE(d.exactly_once());
-  ASSERT_GE(events.pressure.size(), 2u);
-  EXPECT_TRUE(events.pressure[0].second);
-  EXPECT_FALSE(events.pressure[1].second);
   EXPECT_EQ(r.pressure_events, 1);
-  const double on = events.pressure[0].first, off = events.pressure[1].first;
-  EXPECT_GT(off, on);
-  int after = 0;
-  for (const auto& c : events.chunks) {
-    EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
-        << "chunk " << c.seq << " sent to the pressured node at " << c.dispatch_seconds;
-    after += c.dispatch_seconds >= off;
-  }
-  EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+  drill.check();
 }
 
 // Node leaders: 7 ranks in two simulated nodes (ranks 0-3 and 4-6). Rank 4 leads node 1 and
@@ -357,29 +367,11 @@ TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {
 }
 
 TEST(MpiRun, NodeLeadersHoldBackpressure) {
-  // Node 1's memory is 95% used from 0.3 s to 0.9 s after the start: nothing is sent to its
-  // leader meanwhile, and sending resumes after.
+  // Node 1 (ranks 4-6, led by rank 4) under memory pressure: nothing is sent to its leader
+  // meanwhile, and sending resumes after.
   const std::int64_t n = 40000;
   RunOptions o = led(Order::unordered);
-  const auto seconds = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  double t0 = seconds();
-  MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-  o.memory_probe = [&](int r) {
-    MemorySample s{90, 100};
-    const double t = seconds() - t0;
-    if (r >= 4 && t >= 0.3 && t < 0.9) s.available_bytes = 5;
-    return s;
-  };
-  struct Events : ChunksByRank {
-    std::vector<std::pair<double, bool>> pressure;
-    void on_pressure(int node, double t, bool p) override {
-      if (node == 1) pressure.push_back({t, p});
-    }
-  } events;
-  o.recorder = &events;
+  PressureDrill drill(o, 4);
   Delivery d(n);
   const RunReport r = run(
       MPI_COMM_WORLD, source::range(0, n), jittery,
@@ -387,18 +379,7 @@ TEST(MpiRun, NodeLeadersHoldBackpressure) {
   if (rank() != 0) return;
   EXPECT_EQ(r.plan.hierarchy, "leaders");
   EXPECT_TRUE(d.exactly_once());
-  ASSERT_GE(events.pressure.size(), 2u);
-  EXPECT_TRUE(events.pressure[0].second);
-  EXPECT_FALSE(events.pressure[1].second);
-  const double on = events.pressure[0].first, off = events.pressure[1].first;
-  int after = 0;
-  for (const auto& c : events.chunks) {
-    if (c.node != 1) continue;
-    EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
-        << "batch sent to the pressured node at " << c.dispatch_seconds;
-    after += c.dispatch_seconds >= off;
-  }
-  EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
+  drill.check();
 }
 
 TEST(MpiRun, AutomaticHierarchyStaysFlatOnOneNode) {
