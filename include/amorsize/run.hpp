@@ -130,7 +130,7 @@ T unpack(const char*& p, const char* end) {
   }
 }
 
-double thread_seconds_now();
+double node_clock_seconds();
 
 template <class Source, class Fn, class Sink>
 class TypedCodec final : public Codec {
@@ -158,7 +158,7 @@ class TypedCodec final : public Codec {
     const char* end = in + size;
     for (std::int64_t i = 0; i < count; ++i) {
       Item item = unpack<Item>(p, end);
-      const double start = item_seconds ? thread_seconds_now() : 0;
+      const double start = item_seconds ? node_clock_seconds() : 0;
       try {
         pack(fn_(item), out);
       } catch (const std::exception& e) {
@@ -166,7 +166,7 @@ class TypedCodec final : public Codec {
       } catch (...) {
         failures.push_back({first + i, "unknown exception"});
       }
-      if (item_seconds) item_seconds->push_back(thread_seconds_now() - start);
+      if (item_seconds) item_seconds->push_back(node_clock_seconds() - start);
     }
   }
 

@@ -24,7 +24,7 @@
 
 namespace amorsize::detail {
 
-double thread_seconds_now() {
+double node_clock_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
@@ -107,14 +107,14 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   const bool measure = (h.flags & wire::kMeasureItems) != 0;
   const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
-  const double t0 = thread_seconds_now();
+  const double t0 = node_clock_seconds();
   codec.execute(h.first, h.count, items, size, results, failures,
                 measure ? &item_seconds : nullptr);
   wire::ResultHeader r{};
   r.seq = h.seq;
   r.first = h.first;
   r.count = h.count;
-  r.end_wtime = thread_seconds_now();
+  r.end_wtime = node_clock_seconds();
   r.start_wtime = t0;
   r.compute_seconds = r.end_wtime - t0;
   r.cpu_seconds = detail::process_cpu_seconds() - cpu0;
@@ -137,9 +137,10 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
 }
 
 // Tells `dest` (the coordinator, or a node's leader) that this node's memory pressure cleared.
-void send_pressure_cleared(Sender& sender, int dest) {
+// `when` is the node clock at the reading that found it cleared.
+void send_pressure_cleared(Sender& sender, int dest, double when) {
   std::vector<char> msg;
-  wire::put(msg, wire::StatusHeader{0, 0, thread_seconds_now()});
+  wire::put(msg, wire::StatusHeader{0, 0, when});
   sender.send(dest, wire::kStatus, std::move(msg));
 }
 
@@ -180,8 +181,9 @@ class Leader {
       if (stop && batches_.empty()) break;
       if (!progress) {
         // Idle: tell the coordinator when the node's memory pressure has cleared.
-        if (reported_pressure_ && !memory_.pressured()) {
-          send_pressure_cleared(sender_, 0);
+        const auto memory = memory_.read();
+        if (reported_pressure_ && !memory.pressured) {
+          send_pressure_cleared(sender_, 0, memory.when);
           reported_pressure_ = false;
         }
         wait.idle();
@@ -199,7 +201,7 @@ class Leader {
     std::vector<char> results;
     std::vector<Failure> failures;
     double cpu_seconds = 0;
-    bool pressured = false;
+    MemoryWatch::Reading memory;  // the worker's, as its chunk ended
   };
   struct Batch {
     wire::BatchHeader header{};
@@ -246,7 +248,7 @@ class Leader {
         r.first,     r.count,           rank,           std::int32_t(r.failures), r.start_wtime,
         r.end_wtime, r.compute_seconds, r.results_bytes};
     done.cpu_seconds = r.cpu_seconds;
-    done.pressured = r.pressured != 0;
+    done.memory = {r.pressured != 0, r.memory_wtime};
     if (--batch.left == 0) {
       finish(batch);
       batches_.erase(where.first);
@@ -261,7 +263,8 @@ class Leader {
     r.count = batch.header.count;
     r.start_wtime = 1e300;
     r.end_wtime = -1e300;
-    bool pressured = memory_.pressured();
+    // The node's latest memory reading, the leader's own or a worker's.
+    MemoryWatch::Reading memory = memory_.read();
     for (const auto& d : batch.parts) {
       r.compute_seconds += d.record.compute_seconds;
       r.cpu_seconds += d.cpu_seconds;
@@ -269,9 +272,10 @@ class Leader {
       r.end_wtime = std::max(r.end_wtime, d.record.end_wtime);
       r.results_bytes += std::int64_t(d.results.size());
       r.failures += std::int64_t(d.failures.size());
-      pressured = pressured || d.pressured;
+      if (d.memory.when > memory.when) memory = d.memory;
     }
-    r.pressured = pressured ? 1 : 0;
+    r.pressured = memory.pressured ? 1 : 0;
+    r.memory_wtime = memory.when;
     r.parts = std::int64_t(batch.parts.size());
     std::vector<char> out;
     out.reserve(sizeof r + std::size_t(r.results_bytes) +
@@ -281,7 +285,7 @@ class Leader {
     for (const auto& d : batch.parts) wire::put_failures(out, d.failures);
     for (const auto& d : batch.parts) wire::put(out, d.record);
     sender_.send(0, wire::kResult, std::move(out));
-    reported_pressure_ = pressured;
+    reported_pressure_ = memory.pressured;
   }
 
   // Hands queued chunks to workers, round by round; under memory pressure no prefetch.
@@ -352,18 +356,21 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
       std::vector<char> result = run_chunk(codec, h, in.here(), in.left());
-      // Memory as the chunk leaves it, read when it ended (the header's end_wtime).
-      const bool pressured = memory.pressured();
-      reinterpret_cast<wire::ResultHeader*>(result.data())->pressured = pressured ? 1 : 0;
+      // Memory as the chunk leaves it, with the time it was read (cached readings are older).
+      const auto reading = memory.read();
+      auto* header = reinterpret_cast<wire::ResultHeader*>(result.data());
+      header->pressured = reading.pressured ? 1 : 0;
+      header->memory_wtime = reading.when;
       sender.send(source, wire::kResult, std::move(result));
-      reported_pressure = pressured;
+      reported_pressure = reading.pressured;
       wait.reset();
       continue;
     }
     if (stop) break;
     // Idle: if this node was reported under pressure, say so when it clears.
-    if (reported_pressure && !memory.pressured()) {
-      send_pressure_cleared(sender, boss);
+    const auto reading = memory.read();
+    if (reported_pressure && !reading.pressured) {
+      send_pressure_cleared(sender, boss, reading.when);
       reported_pressure = false;
     }
     wait.idle();
@@ -581,10 +588,10 @@ Clocks measure_clocks(MPI_Comm comm, int rank, int size, const Layout& layout, b
       double best = 1e9;
       for (int i = 0; i < kRoundTrips; ++i) {
         double remote = 0;
-        const double t0 = thread_seconds_now();
+        const double t0 = node_clock_seconds();
         check(MPI_Send(&t0, 1, MPI_DOUBLE, r, kTag, comm), "MPI_Send");
         check(MPI_Recv(&remote, 1, MPI_DOUBLE, r, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-        const double t1 = thread_seconds_now();
+        const double t1 = node_clock_seconds();
         if (t1 - t0 < best) {
           best = t1 - t0;
           // Simulated nodes share one machine, and so one clock.
@@ -597,10 +604,10 @@ Clocks measure_clocks(MPI_Comm comm, int rank, int size, const Layout& layout, b
     if (layout.nodes.size() == 1 && size > 1) {
       for (int i = 0; i < kRoundTrips; ++i) {
         double remote = 0;
-        const double t0 = thread_seconds_now();
+        const double t0 = node_clock_seconds();
         check(MPI_Send(&t0, 1, MPI_DOUBLE, 1, kTag, comm), "MPI_Send");
         check(MPI_Recv(&remote, 1, MPI_DOUBLE, 1, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-        best_overall = std::min(best_overall, thread_seconds_now() - t0);
+        best_overall = std::min(best_overall, node_clock_seconds() - t0);
       }
     }
     if (size > 1) clocks.latency = best_overall / 2;
@@ -610,7 +617,7 @@ Clocks measure_clocks(MPI_Comm comm, int rank, int size, const Layout& layout, b
     for (int i = 0; i < kRoundTrips; ++i) {
       double t = 0;
       check(MPI_Recv(&t, 1, MPI_DOUBLE, 0, kTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-      t = thread_seconds_now();
+      t = node_clock_seconds();
       check(MPI_Send(&t, 1, MPI_DOUBLE, 0, kTag, comm), "MPI_Send");
     }
   }
@@ -654,7 +661,7 @@ class Coordinator {
   }
 
  private:
-  double now() const { return thread_seconds_now() - start_; }
+  double now() const { return node_clock_seconds() - start_; }
 
   // Sampling. Rank 0 runs the first items itself (unless worker ranks already fill its node's
   // cores) while every worker rank runs probe chunks that send back each item's time: one item,
@@ -763,7 +770,7 @@ class Coordinator {
         report_.items += h.count;
         probe_items[r] = 0;
         --probes_out;
-        set_pressure(node, h.pressured != 0, h.end_wtime);
+        set_pressure(node, h.pressured != 0, h.memory_wtime);
         record_failures(failures);
         deliver_in_order(h.first, h.count, results, std::size_t(h.results_bytes),
                          std::move(failures));
@@ -1161,7 +1168,7 @@ class Coordinator {
       rec.end_seconds -= offset;
       --slots_[it->second.slot].outstanding;
       outstanding_.erase(it);
-      if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0, r.end_wtime);
+      if (slot.rank != 0) set_pressure(slot.node, r.pressured != 0, r.memory_wtime);
       if (parts.empty()) schedule_->observe(r.count, r.compute_seconds);
     }
     if (parts.empty()) {
@@ -1290,7 +1297,7 @@ RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
   check(MPI_Barrier(comm), "MPI_Barrier");
-  const double start = thread_seconds_now();
+  const double start = node_clock_seconds();
   Layout layout = discover(comm, options, rank, size);
   Clocks clocks = measure_clocks(comm, rank, size, layout, options.simulated_nodes > 0);
   RunReport report;

@@ -10,6 +10,8 @@
 
 namespace amorsize::detail {
 
+double node_clock_seconds();
+
 /// MemAvailable of the machine, or the cgroup's headroom when that is smaller.
 inline MemorySample default_memory_sample() {
   MemorySample s;
@@ -40,22 +42,33 @@ class MemoryWatch {
   MemoryWatch(const RunOptions& options, int rank)
       : probe_(options.memory_probe), threshold_(options.plan.memory_threshold), rank_(rank) {}
 
-  bool pressured() {
+  /// Whether the node is under pressure, and when (node clock) memory was last read: readings
+  /// are cached for kInterval, so the time of the reading, not of the question, orders them.
+  struct Reading {
+    bool pressured = false;
+    double when = 0;
+  };
+
+  Reading read() {
     const auto t = std::chrono::steady_clock::now();
-    if (t - last_ < kInterval) return pressured_;
+    if (t - last_ < kInterval) return reading_;
     last_ = t;
+    reading_.when = node_clock_seconds();
     const MemorySample s = probe_ ? probe_(rank_) : default_memory_sample();
-    if (s.total_bytes == 0) return pressured_ = false;
+    if (s.total_bytes == 0) {
+      reading_.pressured = false;
+      return reading_;
+    }
     const double used = 1.0 - double(s.available_bytes) / double(s.total_bytes);
-    pressured_ = pressured_ ? used > threshold_ - kHysteresis : used > threshold_;
-    return pressured_;
+    reading_.pressured = reading_.pressured ? used > threshold_ - kHysteresis : used > threshold_;
+    return reading_;
   }
 
  private:
   std::function<MemorySample(int)> probe_;
   double threshold_;
   int rank_;
-  bool pressured_ = false;
+  Reading reading_;
   std::chrono::steady_clock::time_point last_{};
 };
 

@@ -45,6 +45,7 @@ struct ResultHeader {
   std::int32_t measured;   // kMeasureItems: `count` item seconds and the resident-set growth
                            // (bytes) follow the failures, as doubles
   std::int64_t parts;      // a leader's batch: `parts` PartRecords follow the failures
+  double memory_wtime;     // the node's clock when `pressured` was read (a later reading wins)
 };
 
 struct LeadHeader {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../../src/runtime/memory_probe.hpp"
 #include "amorsize/run.hpp"
 #include "amorsize/workload.hpp"
 
@@ -295,6 +296,34 @@ TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
   EXPECT_TRUE(d.exactly_once());
   EXPECT_EQ(r.pressure_events, 1);
   drill.check();
+}
+
+// Readings are cached for a millisecond; each carries the time memory was actually read, so
+// the coordinator can tell a stale "clear" from a fresh "pressured" reported after it. (A
+// stale reading stamped with the chunk's end once made a node flap back into pressure.)
+TEST(MpiRun, MemoryReadingsCarryTheTimeMemoryWasRead) {
+  RunOptions o;
+  int calls = 0;
+  o.memory_probe = [&calls](int) {
+    ++calls;
+    return MemorySample{5, 100};
+  };
+  detail::MemoryWatch watch(o, 1);
+  const double before = detail::node_clock_seconds();
+  const auto first = watch.read();
+  EXPECT_TRUE(first.pressured);
+  EXPECT_GE(first.when, before);
+  EXPECT_LE(first.when, detail::node_clock_seconds());
+  for (double asked = before; calls == 1 && asked < before + 5;) {
+    asked = detail::node_clock_seconds();
+    const auto again = watch.read();
+    if (calls == 1) {
+      ASSERT_EQ(again.when, first.when) << "a cached reading took the time of the question";
+    } else {
+      EXPECT_GE(again.when, asked);
+    }
+  }
+  EXPECT_EQ(calls, 2);
 }
 
 // Node leaders: 7 ranks in two simulated nodes (ranks 0-3 and 4-6). Rank 4 leads node 1 and
