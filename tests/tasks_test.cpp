@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -84,6 +86,131 @@ TEST(RunTask, LargeOutputIsCapturedWhole) {
   const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 3000000 /dev/zero"}}, {});
   EXPECT_EQ(r.out.size(), 3000000u);
   EXPECT_TRUE(r.ok());
+}
+
+// A fresh, empty directory for spill files.
+std::string spill_dir(const std::string& name) {
+  const std::string d = temp(name);
+  std::system(("rm -rf '" + d + "' && mkdir -p '" + d + "'").c_str());
+  return d;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(RunTask, StdoutBeyondTheLimitStreamsToASpillFileAndIsWrittenOutWhole) {
+  TaskOptions o;
+  o.spill_dir = spill_dir("spill");
+  o.spill_above_bytes = 1000;
+  // 200 kB in many small writes, so the switch to the file happens mid-stream.
+  TaskResult r = run_task({{"/bin/sh", "-c", "seq 1 40000"}}, o);
+  r.number = 7;
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "spilled output must not stay in memory";
+  ASSERT_FALSE(r.spill.empty());
+  EXPECT_EQ(r.spill.rfind(o.spill_dir + "/", 0), 0u) << r.spill;
+  std::string expected;
+  for (int i = 1; i <= 40000; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(r.spill_bytes, expected.size());
+  EXPECT_EQ(r.output_bytes(), expected.size());
+
+  const std::string out_path = temp("spill_out");
+  std::FILE* out = std::fopen(out_path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(write_output(r, out), expected.size());
+  std::fclose(out);
+  EXPECT_EQ(file_text(out_path), expected);
+  EXPECT_NE(access(r.spill.c_str(), F_OK), 0) << "the spill file outlived its copy";
+}
+
+TEST(RunTask, SmallOutputStaysInMemoryWithASpillDirectory) {
+  TaskOptions o;
+  o.spill_dir = spill_dir("spill_small");
+  o.spill_above_bytes = 1000;
+  const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 1000 /dev/zero"}}, o);
+  EXPECT_EQ(r.out.size(), 1000u);
+  EXPECT_TRUE(r.spill.empty());
+}
+
+TEST(RunTask, AnUnwritableSpillDirectoryFailsTheTaskWithTheReason) {
+  TaskOptions o;
+  o.spill_dir = temp("no_such_directory");
+  o.spill_above_bytes = 100;
+  const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 100000 /dev/zero; exit 0"}}, o);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_TRUE(r.spill.empty());
+  EXPECT_NE(r.err.find("standard output was lost: cannot create a spill file in " + o.spill_dir),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(RunTask, WithoutASpillDirectoryStdoutIsCappedAndTheTaskStopped) {
+  TaskOptions o;
+  o.max_memory_output_bytes = 100000;
+  const auto start = std::chrono::steady_clock::now();
+  const TaskResult r = run_task({{"/bin/sh", "-c", "yes"}}, o);  // endless output
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_LE(r.out.size(), 100000u);
+  EXPECT_NE(r.err.find("it passed 100000 bytes, and no spill directory"), std::string::npos)
+      << r.err;
+}
+
+TEST(RunTask, StderrIsBoundedAndSaysHowMuchWasDropped) {
+  TaskOptions o;
+  o.max_stderr_bytes = 5000;
+  const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 20000 /dev/zero >&2; echo ok"}}, o);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.out, "ok\n");
+  EXPECT_EQ(r.err.substr(0, 5000), std::string(5000, '\0'));
+  EXPECT_NE(r.err.find("[amorsize: 15000 more bytes of standard error dropped]"),
+            std::string::npos);
+}
+
+TEST(RunTask, ARetriedTaskLeavesNoSpillFileOfItsFailedAttempts) {
+  const std::string counter = temp("spill_counter");
+  std::remove(counter.c_str());
+  TaskOptions o;
+  o.spill_dir = spill_dir("spill_retry");
+  o.spill_above_bytes = 10;
+  o.retries = 2;
+  const TaskResult r =
+      run_task({{"/bin/sh", "-c",
+                 "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " +
+                     counter + "; seq 1 1000; [ $n -ge 3 ]"}},
+               o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.attempts, 3);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(o.spill_dir)) files += !e.is_directory();
+  EXPECT_EQ(files, 1) << "only the successful attempt's output may remain";
+  discard_output(r);
+  EXPECT_NE(access(r.spill.c_str(), F_OK), 0);
+}
+
+TEST(WriteOutput, ASpillFileOfTheWrongSizeIsAnErrorNamingIt) {
+  TaskOptions o;
+  o.spill_dir = spill_dir("spill_damaged");
+  o.spill_above_bytes = 10;
+  TaskResult r = run_task({{"/bin/sh", "-c", "seq 1 1000"}}, o);
+  r.number = 12;
+  ASSERT_FALSE(r.spill.empty());
+  ASSERT_EQ(truncate(r.spill.c_str(), 100), 0);
+  std::FILE* out = std::fopen("/dev/null", "wb");
+  try {
+    write_output(r, out);
+    ADD_FAILURE() << "no error";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("task 12's standard output, spilled to " + r.spill +
+                                         ", holds 100 bytes; the task wrote 3893"),
+              std::string::npos)
+        << e.what();
+  }
+  std::fclose(out);
 }
 
 // Running, not a zombie waiting for init to reap it.

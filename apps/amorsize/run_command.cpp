@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <signal.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <csignal>
@@ -11,10 +12,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "amorsize/error.hpp"
 #include "amorsize/run.hpp"
@@ -76,6 +79,91 @@ struct TaskSource {
   }
 };
 
+// Peak resident set of this process (not of its tasks), in bytes.
+double max_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) * 1024.0;
+}
+
+void broadcast(std::string& s) {
+  int n = int(s.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  s.resize(std::size_t(n));
+  MPI_Bcast(s.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+}
+
+// Where tasks' large standard output goes: a directory of this run's own inside the spill
+// root. Rank 0 makes it; every rank checks it can see it (a shared filesystem), and ranks
+// that cannot keep output in memory, up to a limit.
+class SpillDirectory {
+ public:
+  // Rank 0, before the run. `root_given` empty: OUTPUT.spill, or $TMPDIR without --output.
+  void create(const std::string& root_given, const std::string& output) {
+    namespace fs = std::filesystem;
+    owns_root_ = root_given.empty() && !output.empty();
+    std::string root = root_given;
+    if (root.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      root = !output.empty() ? output + ".spill" : (tmp && *tmp ? tmp : "/tmp");
+    }
+    std::error_code ec;
+    root_ = fs::absolute(root, ec).lexically_normal().string();
+    fs::create_directories(root_, ec);
+    if (!fs::is_directory(root_))
+      throw invalid_argument("--spill-dir: cannot create \"" + root + "\"" +
+                             (ec ? ": " + ec.message() : std::string()));
+    // OUTPUT.spill belongs to this output: what is in it is from runs that died before
+    // cleaning up, and their tasks run again.
+    if (owns_root_)
+      for (const auto& e : fs::directory_iterator(root_, ec))
+        if (e.path().filename().string().rfind("run-", 0) == 0) fs::remove_all(e.path(), ec);
+    std::string dir = root_ + "/run-XXXXXX";
+    if (!::mkdtemp(dir.data()))
+      throw invalid_argument("--spill-dir: cannot create a directory in \"" + root +
+                             "\": " + std::strerror(errno));
+    dir_ = dir;
+    token_ = std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid());
+    std::ofstream(dir_ + "/.visible") << token_;
+  }
+  // All ranks: the directory if this rank sees it, else empty. Rank 0 warns about the others.
+  std::string share(bool quiet) {
+    broadcast(dir_);
+    broadcast(token_);
+    std::string seen;
+    std::getline(std::ifstream(dir_ + "/.visible"), seen);
+    const int visible = !dir_.empty() && seen == token_;
+    int rank = 0, ranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    std::vector<int> all(rank == 0 ? std::size_t(ranks) : 0);
+    MPI_Gather(&visible, 1, MPI_INT, all.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank == 0 && !quiet) {
+      std::string blind;
+      int count = 0;
+      for (int r = 0; r < ranks; ++r)
+        if (!all[std::size_t(r)] && ++count <= 8) blind += " " + std::to_string(r);
+      if (count > 0)
+        std::fprintf(stderr,
+                     "amorsize: warning: %d rank(s) cannot see the spill directory %s (ranks%s%s); "
+                     "their tasks keep stdout in memory, up to 1 GiB. Give --spill-dir on a "
+                     "filesystem every node shares.\n",
+                     count, dir_.c_str(), blind.c_str(), count > 8 ? " ..." : "");
+    }
+    return visible ? dir_ : std::string();
+  }
+  // Rank 0, after the run: the run's directory goes, and OUTPUT.spill if empty.
+  void remove() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+    if (owns_root_) std::filesystem::remove(root_, ec);  // only when empty
+  }
+
+ private:
+  std::string root_, dir_, token_;
+  bool owns_root_ = false;
+};
+
 // Prints the plan when it is made (--explain), and passes everything on to the log, if any.
 class ExplainingRecorder : public Recorder {
  public:
@@ -106,7 +194,7 @@ class ExplainingRecorder : public Recorder {
 Command add_run_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
-    std::string hierarchy = "auto";
+    std::string hierarchy = "auto", spill_dir, spill_above = "1MiB";
     bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
@@ -147,6 +235,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                   "on SIGTERM/SIGUSR1, let running tasks finish for this long")
       ->capture_default_str();
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed task");
+  cmd->add_option("--spill-dir", args->spill_dir,
+                  "a task's stdout beyond --spill-above streams to a file here instead of "
+                  "memory; on a filesystem all nodes share (default: OUTPUT.spill, or $TMPDIR "
+                  "without --output)");
+  cmd->add_option("--spill-above", args->spill_above,
+                  "stdout a task may hold in memory before it spills, e.g. 64KiB, 16MiB")
+      ->capture_default_str();
   cmd->add_option("--summary", args->summary, "write a JSON summary here");
   cmd->add_flag("--quiet", args->quiet, "no progress line and no closing summary line");
   cmd->add_flag("--explain", args->explain, "print the plan, and why, when it is made");
@@ -169,6 +264,11 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     TaskOptions task_options;
     task_options.timeout_seconds = duration(args->timeout, "--timeout");
     task_options.retries = args->retries;
+    task_options.spill_above_bytes = std::uint64_t(for_option("--spill-above", [&] {
+      const double b = parse_bytes(args->spill_above);
+      if (b > 1073741824.0) throw invalid_argument("at most 1GiB (a task's result in memory)");
+      return b;
+    }));
     const double grace = duration(args->grace, "--drain-grace");
     const Order order = for_option("--order", [&] { return parse_order(args->order); });
     const Hierarchy hierarchy =
@@ -195,6 +295,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     options.plan.hierarchy = hierarchy;
     options.stop_requested = stop_requested;
     std::string problem;
+    SpillDirectory spill;
     if (rank == 0) {
       try {
         std::uint64_t print = fnv1a(args->order.data(), ordered ? 1 : 0);
@@ -227,6 +328,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           out = stdout;
         }
         if (total && journal) *total -= journal->done_count();
+        spill.create(args->spill_dir, args->output);
       } catch (const invalid_argument& e) {
         problem = e.what();
       }
@@ -237,6 +339,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (rank == 0) throw invalid_argument(problem);
       throw PeerFailed{};
     }
+    task_options.spill_dir = spill.share(args->quiet);
     std::string key = args->history.key;
     if (key.empty()) {
       key = "run:";
@@ -274,13 +377,14 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     };
     auto sink = [&](std::int64_t, TaskResult r) {
       if (r.abandoned || (ordered && blocked)) {
+        discard_output(r);
         ++abandoned;
         blocked = blocked || ordered;
         return true;
       }
-      if (!r.out.empty() && std::fwrite(r.out.data(), 1, r.out.size(), out) != r.out.size())
-        throw output_failed();
-      written += r.out.size();
+      const std::uint64_t bytes = r.output_bytes();
+      if (bytes > 0 && write_output(r, out) != bytes) throw output_failed();
+      written += bytes;
       if (!r.err.empty()) std::fwrite(r.err.data(), 1, r.err.size(), stderr);
       if (journal) journal->record(r.number, r.ok() ? 0 : (r.timed_out ? 124 : r.status), written);
       ++done;
@@ -329,8 +433,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       std::fflush(stderr);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
+    const double rss = max_rss_bytes();
+    double worker_rss = 0;  // the largest of the other ranks
+    const double mine = rank == 0 ? 0.0 : rss;
+    MPI_Reduce(&mine, &worker_rss, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     if (rank != 0) return 0;
     sync();
+    spill.remove();
     if (progress) std::fprintf(stderr, "\n");
     if (out != stdout) std::fclose(out);
     const bool resumable = report.drained || abandoned > 0;
@@ -349,6 +458,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           {"efficiency", report.efficiency},
           {"workers", report.plan.serial ? 1 : report.plan.workers},
           {"chunks", report.chunks},
+          {"coordinator_max_rss_bytes", rss},
+          {"worker_max_rss_bytes", worker_rss},
           {"failures", failures}};
       std::ofstream f(args->summary);
       if (!f) throw invalid_argument("cannot write summary \"" + args->summary + "\"");

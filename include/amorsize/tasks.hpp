@@ -76,6 +76,15 @@ struct TaskOptions {
   double timeout_seconds = 0;     ///< 0 = no limit; on expiry the task's process group is killed
   double kill_grace_seconds = 2;  ///< between SIGTERM and SIGKILL
   int retries = 0;                ///< extra attempts for a task that fails
+  /// Where standard output that outgrows `spill_above_bytes` goes: the whole of it is then
+  /// streamed to a new file in this directory (TaskResult::spill) and never held in memory.
+  /// Empty: stdout is kept in memory up to `max_memory_output_bytes` (beyond, the task is
+  /// stopped and fails with a message saying so).
+  std::string spill_dir;
+  std::uint64_t spill_above_bytes = std::uint64_t(1) << 20;
+  std::uint64_t max_memory_output_bytes = std::uint64_t(1) << 30;
+  /// Standard error kept per task; beyond it, a note says how many bytes were dropped.
+  std::uint64_t max_stderr_bytes = std::uint64_t(1) << 20;
 };
 
 /// What one task did.
@@ -86,14 +95,26 @@ struct TaskResult {
   bool abandoned = false;  ///< not run (or stopped) because the run was draining
   int attempts = 0;
   double seconds = 0;
-  std::string out;  ///< standard output: the task's result
-  std::string err;  ///< standard error
+  std::string out;    ///< standard output: the task's result (empty when spilled)
+  std::string spill;  ///< the file holding all of stdout, when it outgrew the memory limit
+  std::uint64_t spill_bytes = 0;  ///< its size
+  std::string err;                ///< standard error (bounded by max_stderr_bytes)
   bool ok() const { return status == 0 && !timed_out && !abandoned; }
+  std::uint64_t output_bytes() const { return spill.empty() ? out.size() : spill_bytes; }
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& number& status& timed_out& abandoned& attempts& seconds& out& err;
+    ar& number& status& timed_out& abandoned& attempts& seconds& out& spill& spill_bytes& err;
   }
 };
+
+/// Appends a task's stdout to `out`: from memory, or copied from its spill file in pieces
+/// (which is then removed). Returns the bytes written; throws amorsize::error naming the file
+/// when the spill cannot be read or does not hold `spill_bytes`, and errno is set when
+/// writing `out` failed (returns fewer bytes than output_bytes()).
+std::uint64_t write_output(const TaskResult& result, std::FILE* out);
+
+/// Removes a result's spill file, if any (a result that will not be written).
+void discard_output(const TaskResult& result);
 
 /// Runs one command in a new process group (posix_spawn), capturing stdout and stderr, with
 /// the timeout and retries of `options`. `stop` is polled while it waits: when it returns true

@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "amorsize/error.hpp"
 
@@ -87,6 +89,83 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+bool write_all(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= std::size_t(w);
+  }
+  return true;
+}
+
+// A task's standard output: in memory up to the limit, then all of it streamed to a new file
+// in the spill directory, so a task may write more than any node's memory holds.
+class OutputCapture {
+ public:
+  OutputCapture(TaskResult& r, const TaskOptions& o) : r_(r), o_(o) {}
+  ~OutputCapture() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
+
+  // False when the output cannot be kept (problem() says why): the task must be stopped.
+  bool add(const char* data, std::size_t n) {
+    if (fd_ < 0 && !o_.spill_dir.empty() && r_.out.size() + n > o_.spill_above_bytes && !spill())
+      return false;
+    if (fd_ < 0) {
+      if (o_.spill_dir.empty() && r_.out.size() + n > o_.max_memory_output_bytes)
+        return fail("it passed " + std::to_string(o_.max_memory_output_bytes) +
+                    " bytes, and no spill directory is visible on this node (--spill-dir)");
+      r_.out.append(data, n);
+      return true;
+    }
+    if (!write_all(fd_, data, n)) return fail("writing " + r_.spill + " failed: " + errno_text());
+    r_.spill_bytes += n;
+    return true;
+  }
+  bool close() {
+    if (fd_ < 0) return true;
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 || fail("closing " + r_.spill + " failed: " + errno_text());
+  }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  bool spill() {
+    std::string path = o_.spill_dir + "/stdout-XXXXXX";
+    fd_ = ::mkostemp(path.data(), O_CLOEXEC);
+    if (fd_ < 0) return fail("cannot create a spill file in " + o_.spill_dir + ": " + errno_text());
+    r_.spill = path;
+    if (!write_all(fd_, r_.out.data(), r_.out.size()))
+      return fail("writing " + path + " failed: " + errno_text());
+    r_.spill_bytes = r_.out.size();
+    std::string().swap(r_.out);
+    return true;
+  }
+  bool fail(const std::string& what) {
+    problem_ = "amorsize: the task's standard output was lost: " + what + "\n";
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    discard_output(r_);
+    r_.spill.clear();
+    r_.spill_bytes = 0;
+    std::string().swap(r_.out);
+    return false;
+  }
+  TaskResult& r_;
+  const TaskOptions& o_;
+  int fd_ = -1;
+  std::string problem_;
+};
+
 // One attempt: spawn, read both pipes until they close, reap.
 TaskResult attempt(const Command& command, const TaskOptions& options, bool (*stop)(),
                    double drain_grace) {
@@ -134,6 +213,9 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buffer[65536];
+  OutputCapture output(r, options);
+  std::uint64_t err_dropped = 0;
+  bool lost = false;  // stdout could not be kept: the task is stopped and fails
   double kill_at = options.timeout_seconds > 0 ? start + options.timeout_seconds : 0;
   double stop_at = 0;
   bool terminated = false, killed = false;
@@ -144,8 +226,18 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
     for (auto& p : fds) {
       if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = read(p.fd, buffer, sizeof buffer);
-      if (n > 0) {
-        (p.fd == out_pipe[0] ? r.out : r.err).append(buffer, std::size_t(n));
+      if (n > 0 && p.fd == out_pipe[0]) {
+        if (!lost && !output.add(buffer, std::size_t(n))) {
+          lost = true;
+          kill_at = now_seconds();  // stop it now, as a timeout would
+        }
+      } else if (n > 0) {
+        const std::uint64_t kept = r.err.size(), limit = options.max_stderr_bytes;
+        const std::size_t room =
+            kept >= limit ? 0
+                          : std::size_t(std::min<std::uint64_t>(limit - kept, std::uint64_t(n)));
+        r.err.append(buffer, room);
+        err_dropped += std::uint64_t(n) - room;
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         close(p.fd);
         p.fd = -1;
@@ -157,7 +249,7 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
     const bool expired = kill_at > 0 && t >= kill_at;
     const bool drained = stop_at > 0 && t >= stop_at;
     if ((expired || drained) && !terminated) {
-      r.timed_out = expired;
+      r.timed_out = expired && !lost;
       r.abandoned = drained && !expired;
       signal_group(SIGTERM);
       terminated = true;
@@ -177,6 +269,14 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   if (terminated) signal_group(SIGKILL);
   r.seconds = now_seconds() - start;
   r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  if (!lost && !output.close()) lost = true;
+  if (err_dropped > 0)
+    r.err +=
+        "\n[amorsize: " + std::to_string(err_dropped) + " more bytes of standard error dropped]\n";
+  if (lost) {
+    r.err += output.problem();
+    if (r.status == 0) r.status = 1;
+  }
   return r;
 }
 
@@ -191,11 +291,52 @@ TaskResult run_task(const Command& command, const TaskOptions& options, bool (*s
       r.abandoned = true;
       break;
     }
+    if (i > 0) discard_output(r);  // the failed attempt's spilled output
     r = attempt(command, options, stop, drain_grace_seconds);
     r.attempts = i + 1;
     if (r.ok() || r.abandoned) break;
   }
   return r;
+}
+
+std::uint64_t write_output(const TaskResult& r, std::FILE* out) {
+  if (r.spill.empty()) return std::fwrite(r.out.data(), 1, r.out.size(), out);
+  const int fd = ::open(r.spill.c_str(), O_RDONLY | O_CLOEXEC);
+  const auto unreadable = [&](const std::string& why) {
+    return error("amorsize: task " + std::to_string(r.number) + "'s standard output, spilled to " +
+                 r.spill + ", " + why);
+  };
+  if (fd < 0) throw unreadable("cannot be read here: " + errno_text());
+  std::vector<char> buffer(std::size_t(1) << 20);
+  std::uint64_t copied = 0;
+  while (true) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = errno_text();
+      ::close(fd);
+      throw unreadable("cannot be read here: " + why);
+    }
+    if (n == 0) break;
+    const std::size_t w = std::fwrite(buffer.data(), 1, std::size_t(n), out);
+    copied += w;
+    if (w != std::size_t(n)) {
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      return copied;
+    }
+  }
+  ::close(fd);
+  if (copied != r.spill_bytes)
+    throw unreadable("holds " + std::to_string(copied) + " bytes; the task wrote " +
+                     std::to_string(r.spill_bytes));
+  ::unlink(r.spill.c_str());
+  return copied;
+}
+
+void discard_output(const TaskResult& r) {
+  if (!r.spill.empty()) ::unlink(r.spill.c_str());
 }
 
 }  // namespace amorsize

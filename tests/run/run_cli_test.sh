@@ -129,6 +129,26 @@ full_disk_output)
     cmp - out.txt || fail "resumed output differs"
   echo "stopped at $before bytes: $(grep -o 'writing the output.*device' err.txt | head -1); resumed output is byte-identical"
   ;;
+big_stdout)
+  # Fault drill: tasks that write gigabytes to stdout. Output beyond --spill-above (1 MiB by
+  # default) streams to a file in OUTPUT.spill and is copied into the output in order, so no
+  # rank holds it in memory. A stale directory of a run that died is cleaned up.
+  { echo 'echo first'; for i in 1 2 3; do echo "yes big-$i | head -c 700000000"; done; echo 'echo last'; } > tasks.txt
+  mkdir -p out.txt.spill/run-stale && echo junk > out.txt.spill/run-stale/stdout-old
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --summary s.json || fail "exit"
+  expected=$({ echo first; for i in 1 2 3; do yes big-$i | head -c 700000000; done; echo last; } | md5sum)
+  [ "$(md5sum < out.txt)" = "$expected" ] || fail "output differs"
+  [ ! -e out.txt.spill ] || fail "spill directory left behind: $(find out.txt.spill | head -3)"
+  /usr/bin/python3 - <<'PY' || fail "memory"
+import json
+s = json.load(open("s.json"))
+mib = 1 << 20
+for k in ("coordinator_max_rss_bytes", "worker_max_rss_bytes"):
+    assert 0 < s[k] < 64 * mib, (k, s[k] / mib)
+print("2.1 GB of stdout; peak RSS %.0f MiB (coordinator), %.0f MiB (workers)" %
+      (s["coordinator_max_rss_bytes"] / mib, s["worker_max_rss_bytes"] / mib))
+PY
+  ;;
 drain_resume)
   seq 1 800 > tasks.txt
   cmd=(sh -c 'sleep 0.005; echo line {}')
