@@ -126,6 +126,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                                 {"chunks", report.chunks},
                                 {"coordinator_cpu_s", report.coordinator_cpu_seconds},
                                 {"messages", report.messages},
+                                {"returned_items", report.returned_items},
                                 {"exactly_once", exactly_once},
                                 {"ordered", ordered},
                                 {"order_ok", ordered ? order_ok : true},

@@ -130,6 +130,20 @@ T unpack(const char*& p, const char* end) {
   }
 }
 
+/// Moves `p` past one packed T without unpacking it.
+template <class T>
+void skip(const char*& p, const char* end) {
+  std::size_t n = sizeof(T);
+  if constexpr (!bitwise_v<T>) {
+    std::uint64_t body = 0;
+    if (std::size_t(end - p) < sizeof body) throw error("amorsize: truncated message");
+    std::memcpy(&body, p, sizeof body);
+    n = sizeof body + body;
+  }
+  if (std::size_t(end - p) < n) throw error("amorsize: truncated message");
+  p += n;
+}
+
 double node_clock_seconds();
 
 template <class Source, class Fn, class Sink>
@@ -151,12 +165,15 @@ class TypedCodec final : public Codec {
   }
   std::optional<std::int64_t> size() const override { return source_.size(); }
 
-  void execute(std::int64_t first, std::int64_t count, const char* in, std::size_t size,
-               std::vector<char>& out, std::vector<Failure>& failures,
-               std::vector<double>* item_seconds) override {
+  std::int64_t execute(std::int64_t first, std::int64_t count, const char* in, std::size_t size,
+                       std::vector<char>& out, std::vector<Failure>& failures,
+                       std::vector<double>* item_seconds, const std::function<bool()>* go_on,
+                       std::size_t* consumed) override {
     const char* p = in;
     const char* end = in + size;
-    for (std::int64_t i = 0; i < count; ++i) {
+    std::int64_t i = 0;
+    for (; i < count; ++i) {
+      if (i > 0 && go_on && !(*go_on)()) break;
       Item item = unpack<Item>(p, end);
       const double start = item_seconds ? node_clock_seconds() : 0;
       try {
@@ -168,6 +185,15 @@ class TypedCodec final : public Codec {
       }
       if (item_seconds) item_seconds->push_back(node_clock_seconds() - start);
     }
+    if (consumed) *consumed = std::size_t(p - in);
+    return i;
+  }
+
+  std::size_t item_bytes(const char* in, std::size_t size, std::int64_t n) const override {
+    const char* p = in;
+    const char* end = in + size;
+    for (std::int64_t i = 0; i < n; ++i) skip<Item>(p, end);
+    return std::size_t(p - in);
   }
 
   bool deliver(std::int64_t first, std::int64_t count, const char* data, std::size_t size,

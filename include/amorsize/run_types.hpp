@@ -107,6 +107,7 @@ struct RunReport {
   double lower_bound_seconds = 0;      ///< max(compute / cores, longest sampled item)
   double efficiency = 0;               ///< lower bound / makespan
   double coordinator_cpu_seconds = 0;  ///< CPU time of the coordinator's own thread
+  std::int64_t returned_items = 0;     ///< items handed back unstarted by a chunk that ran long
   std::int64_t messages = 0;  ///< messages the coordinator sent and received (start-up excluded)
   std::vector<double> node_busy_seconds;
   std::vector<Failure> failures;

@@ -98,9 +98,11 @@ class Sender {
 };
 
 // Runs one chunk and builds its result message. A sampling probe also sends back each item's
-// time and how much the resident set grew.
+// time and how much the resident set grew. A chunk with a return_after that runs longer stops
+// before its next item: its result covers the items run, and `handed_back` gets a kReturn
+// message with the rest (left empty otherwise).
 std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char* items,
-                            std::size_t size) {
+                            std::size_t size, std::vector<char>* handed_back = nullptr) {
   std::vector<char> results;
   std::vector<Failure> failures;
   std::vector<double> item_seconds;
@@ -108,12 +110,20 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
   const double t0 = node_clock_seconds();
-  codec.execute(h.first, h.count, items, size, results, failures,
-                measure ? &item_seconds : nullptr);
+  const std::function<bool()> go_on = [&] { return node_clock_seconds() - t0 < h.return_after; };
+  const bool may_stop = handed_back && h.return_after > 0 && !measure;
+  std::size_t consumed = size;
+  const std::int64_t ran =
+      codec.execute(h.first, h.count, items, size, results, failures,
+                    measure ? &item_seconds : nullptr, may_stop ? &go_on : nullptr, &consumed);
+  if (ran < h.count) {
+    wire::put(*handed_back, wire::ReturnHeader{h.seq, h.first + ran, h.count - ran, 0});
+    handed_back->insert(handed_back->end(), items + consumed, items + size);
+  }
   wire::ResultHeader r{};
   r.seq = h.seq;
   r.first = h.first;
-  r.count = h.count;
+  r.count = ran;
   r.end_wtime = node_clock_seconds();
   r.start_wtime = t0;
   r.compute_seconds = r.end_wtime - t0;
@@ -333,21 +343,28 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
   bool stop = false;
   bool reported_pressure = false;
   int boss = 0;  // who sent the last chunk
-  while (true) {
+  bool lead = false;
+  // Takes every message waiting; a kLead leaves `buffer` holding it.
+  const auto take_messages = [&] {
     int flag = 1;
-    while (flag) {
+    while (flag && !lead) {
       MPI_Status status;
       check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status), "MPI_Iprobe");
       if (!flag) break;
       receive(comm, status, buffer);
       if (status.MPI_TAG == wire::kStop) stop = true;
       if (status.MPI_TAG == wire::kChunk) chunks.emplace_back(status.MPI_SOURCE, std::move(buffer));
-      if (status.MPI_TAG == wire::kLead) {
-        sender.finish();
-        Leader(comm, options, rank, buffer).run();
-        return;
-      }
-      buffer = {};
+      if (status.MPI_TAG == wire::kLead) lead = true;
+      if (!lead) buffer = {};
+    }
+  };
+  std::vector<char> handed_back;
+  while (true) {
+    take_messages();
+    if (lead) {
+      sender.finish();
+      Leader(comm, options, rank, buffer).run();
+      return;
     }
     if (!chunks.empty()) {
       auto [source, chunk] = std::move(chunks.front());
@@ -355,7 +372,8 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       boss = source;
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
-      std::vector<char> result = run_chunk(codec, h, in.here(), in.left());
+      handed_back.clear();
+      std::vector<char> result = run_chunk(codec, h, in.here(), in.left(), &handed_back);
       // Memory as the chunk leaves it, with the time it was read (cached readings are older).
       const auto reading = memory.read();
       auto* header = reinterpret_cast<wire::ResultHeader*>(result.data());
@@ -363,6 +381,26 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       header->memory_wtime = reading.when;
       sender.send(source, wire::kResult, std::move(result));
       reported_pressure = reading.pressured;
+      if (!handed_back.empty()) {
+        // The chunk ran long (a heavy item): its unstarted rest and every chunk queued behind
+        // it go back, for workers that are free now.
+        sender.send(source, wire::kReturn, std::move(handed_back));
+        take_messages();
+        for (auto it = chunks.begin(); it != chunks.end();) {
+          wire::Reader queued(it->second.data(), it->second.size());
+          const auto q = queued.get<wire::ChunkHeader>();
+          if (q.return_after <= 0) {
+            ++it;
+            continue;
+          }
+          std::vector<char> back;
+          wire::put(back, wire::ReturnHeader{q.seq, q.first, q.count, 1});
+          back.insert(back.end(), queued.here(), queued.here() + queued.left());
+          sender.send(it->first, wire::kReturn, std::move(back));
+          it = chunks.erase(it);
+        }
+        handed_back = {};
+      }
       wait.reset();
       continue;
     }
@@ -974,7 +1012,7 @@ class Coordinator {
     wait_ = &wait;
     std::vector<char> buffer;
     fill_all();
-    while (!(outstanding_.empty() && (exhausted_ || stopped_))) {
+    while (!(outstanding_.empty() && (stopped_ || (exhausted_ && returned_.empty())))) {
       check_drain();
       bool progress = false;
       int flag = 1;
@@ -991,6 +1029,8 @@ class Coordinator {
         } else if (status.MPI_TAG == wire::kStatus) {
           wire::Reader in(buffer.data(), buffer.size());
           take_status(node, in);
+        } else if (status.MPI_TAG == wire::kReturn) {
+          take_return(buffer);
         }
       }
       if (local_) {
@@ -1037,7 +1077,11 @@ class Coordinator {
   }
 
   bool dispatch(std::size_t s) {
-    if (exhausted_ || stopped_ || pressured_[slots_[s].node] || window_full()) return false;
+    if (stopped_ || pressured_[slots_[s].node]) return false;
+    // Items handed back come first: they are the earliest in item order, and what an ordered
+    // run waits for (so the reorder window does not hold them back).
+    if (!returned_.empty() && !slots_[s].leader) return dispatch_returned(s);
+    if (exhausted_ || window_full()) return false;
     std::optional<std::int64_t> remaining;
     if (auto n = codec_.size()) remaining = std::max<std::int64_t>(0, *n - next_index_);
     if (remaining && *remaining == 0) {
@@ -1047,23 +1091,78 @@ class Coordinator {
     if (slots_[s].leader) return dispatch_batch(s, remaining);
     const std::int64_t want = schedule_->next(remaining, plan_.nodes[slots_[s].node].chunk_weight);
     std::vector<char> msg;
-    const wire::ChunkHeader h{seq_, next_index_, 0};
-    wire::put(msg, h);
+    wire::put(msg, wire::ChunkHeader{seq_, next_index_, 0});
     const std::int64_t count = codec_.pull(want, msg);
     if (count < want) exhausted_ = true;
     if (count == 0) return false;
-    reinterpret_cast<wire::ChunkHeader*>(msg.data())->count = count;
+    next_index_ += count;
+    send_chunk(s, std::move(msg), count);
+    return true;
+  }
+
+  // The first piece handed back, or as much of it as the schedule gives a chunk now.
+  bool dispatch_returned(std::size_t s) {
+    auto it = returned_.begin();
+    std::optional<std::int64_t> remaining;
+    if (auto n = codec_.size())
+      remaining = std::max<std::int64_t>(0, *n - next_index_) + returned_items_;
+    const std::int64_t want = std::min(
+        it->second.count, schedule_->next(remaining, plan_.nodes[slots_[s].node].chunk_weight));
+    auto& items = it->second.items;
+    const std::size_t bytes = want == it->second.count
+                                  ? items.size()
+                                  : codec_.item_bytes(items.data(), items.size(), want);
+    std::vector<char> msg;
+    wire::put(msg, wire::ChunkHeader{seq_, it->first, want});
+    msg.insert(msg.end(), items.begin(), items.begin() + std::ptrdiff_t(bytes));
+    returned_items_ -= want;
+    if (want == it->second.count) {
+      returned_.erase(it);
+    } else {
+      auto piece = returned_.extract(it);
+      piece.key() += want;
+      piece.mapped().count -= want;
+      piece.mapped().items.erase(items.begin(), items.begin() + std::ptrdiff_t(bytes));
+      returned_.insert(std::move(piece));
+    }
+    send_chunk(s, std::move(msg), want);
+    return true;
+  }
+
+  // Sends (or queues locally) a chunk message whose header has everything but return_after.
+  void send_chunk(std::size_t s, std::vector<char> msg, std::int64_t count) {
+    auto* h = reinterpret_cast<wire::ChunkHeader*>(msg.data());
+    h->count = count;
+    const double expected = double(count) * schedule_->item_seconds();
+    // A worker rank hands back what it has not started once the chunk has run this long: a
+    // heavy item then holds up only itself, not the items queued behind it.
+    if (slots_[s].rank != 0) h->return_after = std::max(kReturnAfterChunks * expected, 1e-3);
     outstanding_.emplace(seq_, Outstanding{s, now(), std::int64_t(msg.size())});
-    if (wait_) wait_->set_chunk(double(count) * schedule_->item_seconds());
+    if (wait_) wait_->set_chunk(expected);
     ++seq_;
     ++window_used_;
-    next_index_ += count;
     ++slots_[s].outstanding;
     if (slots_[s].rank == 0)
       local_->push(std::move(msg));
     else
       sender_.send(slots_[s].rank, wire::kChunk, std::move(msg));
-    return true;
+  }
+
+  // Items a worker handed back unstarted: they wait in returned_ for the next free worker.
+  void take_return(const std::vector<char>& msg) {
+    wire::Reader in(msg.data(), msg.size());
+    const auto h = in.get<wire::ReturnHeader>();
+    if (h.whole) {  // a chunk that never began: it is no longer out
+      auto it = outstanding_.find(h.seq);
+      if (it == outstanding_.end()) throw error("amorsize: a chunk handed back that is not out");
+      --slots_[it->second.slot].outstanding;
+      window_used_ -= it->second.chunks;
+      outstanding_.erase(it);
+    }
+    returned_items_ += h.count;
+    report_.returned_items += h.count;
+    returned_.emplace(h.first,
+                      Returned{h.count, std::vector<char>(in.here(), in.here() + in.left())});
   }
 
   // A leader's batch: one chunk per worker it feeds, each sized by the schedule as if sent to
@@ -1254,6 +1353,12 @@ class Coordinator {
     std::vector<Failure> failures;
     std::int64_t chunks;
   };
+  struct Returned {
+    std::int64_t count;
+    std::vector<char> items;  // serialized
+  };
+  // A chunk running this many times its expected duration hands back its unstarted items.
+  static constexpr double kReturnAfterChunks = 3;
 
   MPI_Comm comm_;
   Codec& codec_;
@@ -1273,6 +1378,8 @@ class Coordinator {
   std::vector<Slot> slots_;
   std::map<std::int64_t, Outstanding> outstanding_;
   std::map<std::int64_t, Pending> reorder_;
+  std::map<std::int64_t, Returned> returned_;  // first item -> items handed back, not yet resent
+  std::int64_t returned_items_ = 0;
   std::vector<bool> pressured_ = std::vector<bool>(layout_.nodes.size(), false);
   std::vector<double> pressure_read_at_ = std::vector<double>(layout_.nodes.size(), -1e300);
   std::vector<double> busy_ = std::vector<double>(layout_.nodes.size(), 0.0);

@@ -18,6 +18,7 @@ enum Tag : int {
   kStop = 104,    // coordinator -> worker: no more work
   kLead = 105,    // coordinator -> node leader: LeadHeader + the ranks it feeds (int32 each)
   kBatch = 106,   // coordinator -> node leader: BatchHeader + PartHeaders + serialized items
+  kReturn = 107,  // worker -> coordinator: ReturnHeader + serialized items it will not run
 };
 
 enum ChunkFlags : std::int64_t {
@@ -28,7 +29,18 @@ struct ChunkHeader {
   std::int64_t seq;
   std::int64_t first;
   std::int64_t count;
-  std::int64_t flags = 0;  // ChunkFlags
+  std::int64_t flags = 0;   // ChunkFlags
+  double return_after = 0;  // a chunk running longer hands back its unstarted items (0: never)
+};
+
+// Items a worker hands back unstarted: the rest of a chunk that ran past its return_after
+// (its result covers the items before; `whole` = 0), or a queued chunk it never began
+// (`whole` = 1: no result will come for `seq`).
+struct ReturnHeader {
+  std::int64_t seq;
+  std::int64_t first;
+  std::int64_t count;
+  std::int64_t whole;
 };
 
 struct ResultHeader {
