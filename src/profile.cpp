@@ -222,6 +222,16 @@ double process_cpu_seconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+namespace {
+thread_local std::uint64_t noted_item_memory = 0;
+}
+
+std::uint64_t take_noted_item_memory() {
+  const std::uint64_t noted = noted_item_memory;
+  noted_item_memory = 0;
+  return noted;
+}
+
 std::uint64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
   std::uint64_t size = 0, resident = 0;
@@ -230,4 +240,9 @@ std::uint64_t resident_bytes() {
 }
 
 }  // namespace detail
+
+void note_item_memory(std::uint64_t bytes) {
+  detail::noted_item_memory = std::max(detail::noted_item_memory, bytes);
+}
+
 }  // namespace amorsize

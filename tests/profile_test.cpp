@@ -83,6 +83,20 @@ TEST(Profile, SampleSeesMemoryGrowth) {
   EXPECT_GT(s.profile.mem_per_item_bytes, 32.0 * (1 << 20));
 }
 
+TEST(Profile, SampleCountsMemoryAnItemNotesOutsideTheProcess) {
+  // A child process's peak does not show in this process's resident set; the item notes it.
+  std::vector<std::uint64_t> items = {100u << 20, 300u << 20, 200u << 20};
+  note_item_memory(999u << 20);  // before the sample: not an item's
+  auto s = sample(
+      [](std::uint64_t bytes) {
+        note_item_memory(bytes / 2);
+        note_item_memory(bytes);  // the largest noted counts
+        return 0;
+      },
+      items, 3);
+  EXPECT_DOUBLE_EQ(s.profile.mem_per_item_bytes, double(300u << 20));
+}
+
 TEST(Profile, SummarizeGivesQuantiles) {
   std::vector<double> xs(100);
   std::iota(xs.begin(), xs.end(), 1.0);

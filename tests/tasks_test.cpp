@@ -213,6 +213,20 @@ TEST(WriteOutput, ASpillFileOfTheWrongSizeIsAnErrorNamingIt) {
   std::fclose(out);
 }
 
+TEST(RunTask, MeasuresThePeakMemoryOfTheTaskAndItsChildren) {
+  // The shell is small; the child it waits for holds 64 MiB of written memory.
+  const TaskResult r = run_task({{"/bin/sh", "-c",
+                                  "head -c 67108864 /dev/zero | /usr/bin/python3 -c 'import sys; b "
+                                  "= sys.stdin.buffer.read(); print(len(b))'; true"}},
+                                {});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.out, "67108864\n");
+  EXPECT_GE(r.max_rss_bytes, std::uint64_t(64) << 20);
+  EXPECT_LT(r.max_rss_bytes, std::uint64_t(512) << 20);
+  const TaskResult small = run_task({{"/bin/true"}}, {});
+  EXPECT_LT(small.max_rss_bytes, std::uint64_t(32) << 20);
+}
+
 // Running, not a zombie waiting for init to reap it.
 bool alive(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");

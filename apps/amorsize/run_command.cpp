@@ -418,6 +418,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     auto work = [&](const Task& t) {
       TaskResult r = run_task(task_template.command_for(t), task_options, stop_requested, grace);
       r.number = t.number;
+      note_item_memory(r.max_rss_bytes);  // so the plan fits tasks into each node's memory
       return r;
     };
 

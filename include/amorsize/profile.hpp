@@ -83,11 +83,19 @@ double byte_size(const T& value) {
   }
 }
 
+/// Tells amorsize how much memory the item running on this thread used outside this
+/// process's resident set, e.g. the peak of a child process it ran (`amorsize run` notes each
+/// task's). Sampling counts the larger of this and the growth of the resident set, so the plan
+/// caps workers per node by it.
+void note_item_memory(std::uint64_t bytes);
+
 namespace detail {
 /// CPU seconds used by this process (all threads) so far.
 double process_cpu_seconds();
 /// Resident set size of this process now, in bytes (0 when unknown).
 std::uint64_t resident_bytes();
+/// The most noted by note_item_memory() on this thread since the last call; resets it to 0.
+std::uint64_t take_noted_item_memory();
 
 template <class R, class = void>
 struct has_size : std::false_type {};
@@ -112,6 +120,7 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
   SampleTotals totals;
   std::size_t count = 0;
   for (auto it = std::begin(items); it != std::end(items) && count < n; ++it, ++count) {
+    detail::take_noted_item_memory();
     const std::uint64_t rss_before = detail::resident_bytes();
     const double cpu_before = detail::process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
@@ -121,8 +130,9 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
     totals.cpu_seconds += detail::process_cpu_seconds() - cpu_before;
     totals.wall_seconds += dt;
     const std::uint64_t rss_after = detail::resident_bytes();
-    if (rss_after > rss_before)
-      totals.mem_peak_bytes = std::max(totals.mem_peak_bytes, double(rss_after - rss_before));
+    const std::uint64_t grown = rss_after > rss_before ? rss_after - rss_before : 0;
+    totals.mem_peak_bytes =
+        std::max(totals.mem_peak_bytes, double(std::max(grown, detail::take_noted_item_memory())));
     totals.seconds.push_back(dt);
     totals.bytes_in += byte_size(*it);
     totals.bytes_out += byte_size(r);

@@ -97,13 +97,15 @@ struct TaskResult {
   double seconds = 0;
   std::string out;    ///< standard output: the task's result (empty when spilled)
   std::string spill;  ///< the file holding all of stdout, when it outgrew the memory limit
-  std::uint64_t spill_bytes = 0;  ///< its size
-  std::string err;                ///< standard error (bounded by max_stderr_bytes)
+  std::uint64_t spill_bytes = 0;    ///< its size
+  std::string err;                  ///< standard error (bounded by max_stderr_bytes)
+  std::uint64_t max_rss_bytes = 0;  ///< peak resident set of the task (its largest process)
   bool ok() const { return status == 0 && !timed_out && !abandoned; }
   std::uint64_t output_bytes() const { return spill.empty() ? out.size() : spill_bytes; }
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& number& status& timed_out& abandoned& attempts& seconds& out& spill& spill_bytes& err;
+    ar& number& status& timed_out& abandoned& attempts& seconds& out& spill& spill_bytes& err&
+        max_rss_bytes;
   }
 };
 

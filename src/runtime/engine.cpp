@@ -107,6 +107,7 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   std::vector<Failure> failures;
   std::vector<double> item_seconds;
   const bool measure = (h.flags & wire::kMeasureItems) != 0;
+  if (measure) detail::take_noted_item_memory();
   const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
   const double t0 = node_clock_seconds();
@@ -140,8 +141,10 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   if (measure) {
     item_seconds.resize(std::size_t(h.count), 0.0);
     for (double t : item_seconds) wire::put(out, t);
+    // Per item: the growth of this process, or what an item noted using outside it.
     const auto rss1 = detail::resident_bytes();
-    wire::put(out, rss1 > rss0 ? double(rss1 - rss0) : 0.0);
+    const std::uint64_t grown = rss1 > rss0 ? rss1 - rss0 : 0;
+    wire::put(out, double(std::max(grown, detail::take_noted_item_memory())));
   }
   return out;
 }
@@ -841,14 +844,16 @@ class Coordinator {
       std::vector<char> result;
       std::vector<Failure> failures;
       std::vector<double> t;
+      detail::take_noted_item_memory();
       const auto rss0 = detail::resident_bytes();
       const double cpu0 = detail::process_cpu_seconds();
       codec_.execute(next_index_, 1, item.data(), item.size(), result, failures, &t);
       totals.cpu_seconds += detail::process_cpu_seconds() - cpu0;
       totals.wall_seconds += t.front();
       const auto rss1 = detail::resident_bytes();
+      const std::uint64_t grown = rss1 > rss0 ? rss1 - rss0 : 0;
       add_item(next_index_, 0, t.front(), double(item.size()), double(result.size()),
-               rss1 > rss0 ? double(rss1 - rss0) : 0.0);
+               double(std::max(grown, detail::take_noted_item_memory())));
       report_.compute_seconds += t.front();
       busy_[0] += t.front();
       ++report_.items;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,8 +264,11 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   for (auto& p : fds)
     if (p.fd >= 0) close(p.fd);
   int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
   }
+  // The task's peak resident set, or that of the largest process it waited for (Linux).
+  r.max_rss_bytes = std::uint64_t(usage.ru_maxrss) * 1024;
   // Children that outlived the task (and still hold no pipe) are part of its group too.
   if (terminated) signal_group(SIGKILL);
   r.seconds = now_seconds() - start;

@@ -149,6 +149,35 @@ print("2.1 GB of stdout; peak RSS %.0f MiB (coordinator), %.0f MiB (workers)" %
       (s["coordinator_max_rss_bytes"] / mib, s["worker_max_rss_bytes"] / mib))
 PY
   ;;
+memory_budget)
+  # Fault drill: a node with memory for one of these tasks at a time (a 1 GiB cgroup, tasks of
+  # 600 MiB) and cores for two. amorsize measures each task's peak memory (wait4) while it
+  # samples and plans one worker; the same tasks under `xargs -P 2` in the same cgroup get
+  # OOM-killed, which shows the budget is real.
+  base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+  cg=$base/amorsize-drill-$$
+  if ! mkdir "$cg" 2>/dev/null; then
+    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; echo PASS; exit 0
+  fi
+  trap 'rmdir "$cg"; rm -rf "$work"' EXIT
+  echo $((1 << 30)) > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"
+  [ -e "$cg/memory.memsw.limit_in_bytes" ] && echo $((1 << 30)) > "$cg/memory.memsw.limit_in_bytes"
+  oom_kills() { awk '$1 == "oom_kill" {print $2}' "$cg/memory.oom_control"; }
+  for i in 1 2 3 4 5 6; do
+    echo "/usr/bin/python3 -c 'import time; b = b\"x\" * (600 << 20); time.sleep(0.2); print(\"task $i\", len(b) >> 20)'"
+  done > tasks.txt
+  in_cgroup() { sh -c 'cg=$1; shift; echo $$ > "$cg/cgroup.procs" && exec "$@"' sh "$cg" "$@"; }
+  in_cgroup \
+    "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --summary s.json --explain 2> err.txt
+  status=$?
+  [ "$(oom_kills)" = 0 ] || fail "amorsize's tasks were OOM-killed ($(oom_kills)); exit $status"
+  [ $status -eq 0 ] || fail "exit $status: $(grep -v '^ *$' err.txt | tail -3)"
+  for i in 1 2 3 4 5 6; do echo "task $i 600"; done | cmp - out.txt || fail "output"
+  grep -q 'memory caps workers' err.txt || fail "the plan did not cap workers by memory: $(cat err.txt)"
+  in_cgroup xargs -P 2 -d '\n' -I{} sh -c {} < tasks.txt > /dev/null 2>&1
+  [ "$(oom_kills)" -gt 0 ] || fail "control: xargs -P 2 was not OOM-killed, so the budget proves nothing"
+  echo "amorsize: 6 tasks of 600 MiB in a 1 GiB cgroup, $(grep -o 'memory caps workers[^;]*' err.txt | head -1), no OOM kill; xargs -P 2: $(oom_kills) OOM kill(s)"
+  ;;
 drain_resume)
   seq 1 800 > tasks.txt
   cmd=(sh -c 'sleep 0.005; echo line {}')
