@@ -88,11 +88,26 @@ TEST(RunTask, LargeOutputIsCapturedWhole) {
   EXPECT_TRUE(r.ok());
 }
 
+// A task that counts its attempts in `counter` and fails the first two; the third runs `then`.
+Command fails_twice(const std::string& counter, const std::string& then) {
+  return {{"/bin/sh", "-c",
+           "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter +
+               "; [ $n -ge 3 ] || exit 1; " + then}};
+}
+
 // A fresh, empty directory for spill files.
 std::string spill_dir(const std::string& name) {
   const std::string d = temp(name);
   std::system(("rm -rf '" + d + "' && mkdir -p '" + d + "'").c_str());
   return d;
+}
+
+// Options that spill stdout past `above` bytes into a fresh directory `name`.
+TaskOptions spilling(const std::string& name, std::uint64_t above) {
+  TaskOptions o;
+  o.spill_dir = spill_dir(name);
+  o.spill_above_bytes = above;
+  return o;
 }
 
 std::string file_text(const std::string& path) {
@@ -101,9 +116,7 @@ std::string file_text(const std::string& path) {
 }
 
 TEST(RunTask, StdoutBeyondTheLimitStreamsToASpillFileAndIsWrittenOutWhole) {
-  TaskOptions o;
-  o.spill_dir = spill_dir("spill");
-  o.spill_above_bytes = 1000;
+  TaskOptions o = spilling("spill", 1000);
   // 200 kB in many small writes, so the switch to the file happens mid-stream.
   TaskResult r = run_task({{"/bin/sh", "-c", "seq 1 40000"}}, o);
   r.number = 7;
@@ -126,9 +139,7 @@ TEST(RunTask, StdoutBeyondTheLimitStreamsToASpillFileAndIsWrittenOutWhole) {
 }
 
 TEST(RunTask, SmallOutputStaysInMemoryWithASpillDirectory) {
-  TaskOptions o;
-  o.spill_dir = spill_dir("spill_small");
-  o.spill_above_bytes = 1000;
+  TaskOptions o = spilling("spill_small", 1000);
   const TaskResult r = run_task({{"/bin/sh", "-c", "head -c 1000 /dev/zero"}}, o);
   EXPECT_EQ(r.out.size(), 1000u);
   EXPECT_TRUE(r.spill.empty());
@@ -174,15 +185,9 @@ TEST(RunTask, StderrIsBoundedAndSaysHowMuchWasDropped) {
 TEST(RunTask, ARetriedTaskLeavesNoSpillFileOfItsFailedAttempts) {
   const std::string counter = temp("spill_counter");
   std::remove(counter.c_str());
-  TaskOptions o;
-  o.spill_dir = spill_dir("spill_retry");
-  o.spill_above_bytes = 10;
+  TaskOptions o = spilling("spill_retry", 10);
   o.retries = 2;
-  const TaskResult r =
-      run_task({{"/bin/sh", "-c",
-                 "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " +
-                     counter + "; seq 1 1000; [ $n -ge 3 ]"}},
-               o);
+  const TaskResult r = run_task(fails_twice(counter, "seq 1 1000; true"), o);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.attempts, 3);
   int files = 0;
@@ -193,9 +198,7 @@ TEST(RunTask, ARetriedTaskLeavesNoSpillFileOfItsFailedAttempts) {
 }
 
 TEST(WriteOutput, ASpillFileOfTheWrongSizeIsAnErrorNamingIt) {
-  TaskOptions o;
-  o.spill_dir = spill_dir("spill_damaged");
-  o.spill_above_bytes = 10;
+  TaskOptions o = spilling("spill_damaged", 10);
   TaskResult r = run_task({{"/bin/sh", "-c", "seq 1 1000"}}, o);
   r.number = 12;
   ASSERT_FALSE(r.spill.empty());
@@ -266,12 +269,7 @@ TEST(RunTask, RetriesAFailingTask) {
   std::remove(counter.c_str());
   TaskOptions o;
   o.retries = 3;
-  // Fails twice, then succeeds.
-  const TaskResult r =
-      run_task({{"/bin/sh", "-c",
-                 "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " +
-                     counter + "; [ $n -ge 3 ] && echo done"}},
-               o);
+  const TaskResult r = run_task(fails_twice(counter, "echo done"), o);
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.attempts, 3);
   EXPECT_EQ(r.out, "done\n");
