@@ -382,12 +382,15 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       auto* header = reinterpret_cast<wire::ResultHeader*>(result.data());
       header->pressured = reading.pressured ? 1 : 0;
       header->memory_wtime = reading.when;
+      // The chunk ran long (a heavy item): its unstarted rest goes back before the result, so
+      // the coordinator never sees the chunk done while items of it are still on their way.
+      const bool ran_long = !handed_back.empty();
+      if (ran_long) sender.send(source, wire::kReturn, std::move(handed_back));
       sender.send(source, wire::kResult, std::move(result));
       reported_pressure = reading.pressured;
-      if (!handed_back.empty()) {
-        // The chunk ran long (a heavy item): its unstarted rest and every chunk queued behind
-        // it go back, for workers that are free now.
-        sender.send(source, wire::kReturn, std::move(handed_back));
+      if (ran_long) {
+        // ... and so does every chunk queued behind it (they stay out until their kReturn),
+        // for workers that are free now.
         take_messages();
         for (auto it = chunks.begin(); it != chunks.end();) {
           wire::Reader queued(it->second.data(), it->second.size());
