@@ -56,6 +56,27 @@ std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h = 146959810
   return h;
 }
 
+// A file read through FNV-1a: what a reader takes from it is fingerprinted in the same pass.
+class FingerprintingBuffer : public std::streambuf {
+ public:
+  FingerprintingBuffer(std::istream& in, std::uint64_t& hash) : in_(in), hash_(hash) {}
+
+ protected:
+  int_type underflow() override {
+    in_.read(buffer_, sizeof buffer_);
+    const auto n = std::size_t(in_.gcount());
+    if (n == 0) return traits_type::eof();
+    hash_ = fnv1a(buffer_, n, hash_);
+    setg(buffer_, buffer_, buffer_ + n);
+    return traits_type::to_int_type(buffer_[0]);
+  }
+
+ private:
+  std::istream& in_;
+  std::uint64_t& hash_;
+  char buffer_[65536];
+};
+
 std::string hex(std::uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
@@ -303,10 +324,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
         if (args->tasks != "-") {
           std::ifstream in(args->tasks, std::ios::binary);
           if (!in) throw invalid_argument("cannot read task file \"" + args->tasks + "\"");
-          char buf[65536];
-          while (in.read(buf, sizeof buf) || in.gcount() > 0)
-            print = fnv1a(buf, std::size_t(in.gcount()), print);
-          total = count_tasks(args->tasks);
+          // One pass counts the tasks and fingerprints the file.
+          FingerprintingBuffer fingerprinted(in, print);
+          std::istream through(&fingerprinted);
+          TaskReader reader(through);
+          while (reader.next()) {
+          }
+          total = reader.tasks_read();
           file = std::make_unique<std::ifstream>(args->tasks, std::ios::binary);
         }
         if (!journal_path.empty())
