@@ -41,10 +41,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "auto, or a baseline to compare: static, gss, fac, fixed:N")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
-  cmd->add_option("--hierarchy", args->hierarchy,
-                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
-                  "(one rank per node feeds the others)")
-      ->capture_default_str();
+  add_hierarchy_option(cmd, args->hierarchy);
   cmd->add_option("--simulate-nodes", args->simulated_nodes,
                   "group the ranks into N simulated nodes (testing)")
       ->check(non_negative_whole());

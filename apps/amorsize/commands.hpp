@@ -50,6 +50,15 @@ inline CLI::Validator non_negative_whole() {
   return number_above(0, false, "a whole number >= 0", true);
 }
 
+/// --hierarchy, the same for plan, bench and run.
+inline CLI::Option* add_hierarchy_option(CLI::App* cmd, std::string& value) {
+  return cmd
+      ->add_option("--hierarchy", value,
+                   "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
+                   "(one rank per node feeds the others)")
+      ->capture_default_str();
+}
+
 Command add_plan_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent, const std::string& command_line);
 Command add_report_command(CLI::App& parent);

@@ -48,10 +48,7 @@ Command add_plan_command(CLI::App& parent) {
   cmd->add_option("--schedule", args->schedule, "auto, static, gss, fac or fixed:N")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "auto, ordered or unordered")->capture_default_str();
-  cmd->add_option("--hierarchy", args->hierarchy,
-                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
-                  "(one rank per node feeds the others)")
-      ->capture_default_str();
+  add_hierarchy_option(cmd, args->hierarchy);
   cmd->add_option("--target-chunk-seconds", args->target,
                   "how long one chunk should run (Amorsize's rule)")
       ->capture_default_str()

@@ -239,10 +239,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
   cmd->add_option("--order", args->order,
                   "auto (= ordered: reproducible output), ordered or unordered")
       ->capture_default_str();
-  cmd->add_option("--hierarchy", args->hierarchy,
-                  "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
-                  "(one rank per node feeds the others)")
-      ->capture_default_str();
+  add_hierarchy_option(cmd, args->hierarchy);
   cmd->add_option("--journal", args->journal,
                   "record finished tasks here, durably (default: OUTPUT.journal)");
   cmd->add_flag("--resume", args->resume,
