@@ -98,9 +98,9 @@ class Sender {
 };
 
 // Runs one chunk and builds its result message. A sampling probe also sends back each item's
-// time and how much the resident set grew. A chunk with a return_after that runs longer stops
-// before its next item: its result covers the items run, and `handed_back` gets a kReturn
-// message with the rest (left empty otherwise).
+// time and how much the resident set grew. A chunk with a heavy_item_seconds stops after an
+// item that alone ran longer: its result covers the items run, and `handed_back` gets a
+// kReturn message with the rest (left empty otherwise).
 std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char* items,
                             std::size_t size, std::vector<char>* handed_back = nullptr) {
   std::vector<char> results;
@@ -111,8 +111,14 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   const auto rss0 = measure ? detail::resident_bytes() : 0;
   const double cpu0 = detail::process_cpu_seconds();
   const double t0 = node_clock_seconds();
-  const std::function<bool()> go_on = [&] { return node_clock_seconds() - t0 < h.return_after; };
-  const bool may_stop = handed_back && h.return_after > 0 && !measure;
+  double item_start = t0;
+  const std::function<bool()> go_on = [&] {
+    const double t = node_clock_seconds();
+    const bool heavy = t - item_start > h.heavy_item_seconds;
+    item_start = t;
+    return !heavy;
+  };
+  const bool may_stop = handed_back && h.heavy_item_seconds > 0 && !measure;
   std::size_t consumed = size;
   const std::int64_t ran =
       codec.execute(h.first, h.count, items, size, results, failures,
@@ -395,7 +401,7 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
         for (auto it = chunks.begin(); it != chunks.end();) {
           wire::Reader queued(it->second.data(), it->second.size());
           const auto q = queued.get<wire::ChunkHeader>();
-          if (q.return_after <= 0) {
+          if (it->first != 0) {  // a leader's: it answers for its batch as a whole
             ++it;
             continue;
           }
@@ -1133,18 +1139,24 @@ class Coordinator {
       piece.mapped().items.erase(items.begin(), items.begin() + std::ptrdiff_t(bytes));
       returned_.insert(std::move(piece));
     }
-    send_chunk(s, std::move(msg), want);
+    send_chunk(s, std::move(msg), want, /*handed_back_before=*/true);
     return true;
   }
 
-  // Sends (or queues locally) a chunk message whose header has everything but return_after.
-  void send_chunk(std::size_t s, std::vector<char> msg, std::int64_t count) {
+  // Sends (or queues locally) a chunk message whose header has everything but the count and
+  // heavy_item_seconds.
+  void send_chunk(std::size_t s, std::vector<char> msg, std::int64_t count,
+                  bool handed_back_before = false) {
     auto* h = reinterpret_cast<wire::ChunkHeader*>(msg.data());
     h->count = count;
     const double expected = double(count) * schedule_->item_seconds();
-    // A worker rank hands back what it has not started once the chunk has run this long: a
-    // heavy item then holds up only itself, not the items queued behind it.
-    if (slots_[s].rank != 0) h->return_after = std::max(kReturnAfterChunks * expected, 1e-3);
+    // Worker ranks hand back what they have not started after an item that alone took longer than
+    // the whole chunk should: the items queued behind a heavy item then run elsewhere. Only for the
+    // adaptive schedule (the baselines keep their classic form), only on worker ranks, and only
+    // once (a piece handed back runs to its end wherever it goes next), so items that merely run
+    // longer than the estimate (a trend the schedule is still learning) do not bounce.
+    if (slots_[s].rank != 0 && plan_.schedule == Schedule::adaptive && !handed_back_before)
+      h->heavy_item_seconds = std::max(expected, kMinHeavyItemSeconds);
     outstanding_.emplace(seq_, Outstanding{s, now(), std::int64_t(msg.size())});
     if (wait_) wait_->set_chunk(expected);
     ++seq_;
@@ -1365,8 +1377,8 @@ class Coordinator {
     std::int64_t count;
     std::vector<char> items;  // serialized
   };
-  // A chunk running this many times its expected duration hands back its unstarted items.
-  static constexpr double kReturnAfterChunks = 3;
+  // An item shorter than this never makes a chunk hand back (a message is not worth less).
+  static constexpr double kMinHeavyItemSeconds = 1e-3;
 
   MPI_Comm comm_;
   Codec& codec_;

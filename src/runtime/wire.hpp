@@ -29,11 +29,13 @@ struct ChunkHeader {
   std::int64_t seq;
   std::int64_t first;
   std::int64_t count;
-  std::int64_t flags = 0;   // ChunkFlags
-  double return_after = 0;  // a chunk running longer hands back its unstarted items (0: never)
+  std::int64_t flags = 0;  // ChunkFlags
+  // After an item that alone ran longer than this, the chunk hands back its unstarted items
+  // (0: never).
+  double heavy_item_seconds = 0;
 };
 
-// Items a worker hands back unstarted: the rest of a chunk that ran past its return_after
+// Items a worker hands back unstarted: the rest of a chunk after a heavy item
 // (its result covers the items before; `whole` = 0), or a queued chunk it never began
 // (`whole` = 1: no result will come for `seq`).
 struct ReturnHeader {

@@ -300,8 +300,8 @@ TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
 }
 
 // Three heavy items in a row among light ones: whichever chunk holds two of them runs past
-// its return_after after the first, and hands back what it has not started (and any chunk
-// queued behind it) for the other workers. Nothing runs twice, nothing is lost, order holds.
+// its expected time (a heavy item) after the first, and hands back what it has not started (and any
+// chunk queued behind it) for the other workers. Nothing runs twice, nothing is lost, order holds.
 TEST(MpiRun, AChunkThatRunsLongHandsBackItsUnstartedItems) {
   const std::int64_t n = 6000;
   struct Chunks : Recorder {
