@@ -147,8 +147,9 @@ class SpillDirectory {
     token_ = std::to_string(std::random_device{}()) + "-" + std::to_string(::getpid());
     std::ofstream(dir_ + "/.visible") << token_;
   }
-  // All ranks: the directory if this rank sees it, else empty. Rank 0 warns about the others.
-  std::string share(bool quiet) {
+  // All ranks: the directory if this rank sees it, else empty. Rank 0 warns about the others,
+  // whose tasks keep up to `in_memory` bytes of stdout.
+  std::string share(bool quiet, std::uint64_t in_memory) {
     broadcast(dir_);
     broadcast(token_);
     std::string seen;
@@ -167,9 +168,10 @@ class SpillDirectory {
       if (count > 0)
         std::fprintf(stderr,
                      "amorsize: warning: %d rank(s) cannot see the spill directory %s (ranks%s%s); "
-                     "their tasks keep stdout in memory, up to 1 GiB. Give --spill-dir on a "
+                     "their tasks keep stdout in memory, up to %llu MiB. Give --spill-dir on a "
                      "filesystem every node shares.\n",
-                     count, dir_.c_str(), blind.c_str(), count > 8 ? " ..." : "");
+                     count, dir_.c_str(), blind.c_str(), count > 8 ? " ..." : "",
+                     (unsigned long long)(in_memory >> 20));
     }
     return visible ? dir_ : std::string();
   }
@@ -284,7 +286,9 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     task_options.retries = args->retries;
     task_options.spill_above_bytes = std::uint64_t(for_option("--spill-above", [&] {
       const double b = parse_bytes(args->spill_above);
-      if (b > 1073741824.0) throw invalid_argument("at most 1GiB (a task's result in memory)");
+      // A rank that cannot see the spill directory keeps this much, so spilling starts below.
+      if (b > double(task_options.max_memory_output_bytes))
+        throw invalid_argument("at most 1GiB (a task's result in memory)");
       return b;
     }));
     const double grace = duration(args->grace, "--drain-grace");
@@ -360,7 +364,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (rank == 0) throw invalid_argument(problem);
       throw PeerFailed{};
     }
-    task_options.spill_dir = spill.share(args->quiet);
+    task_options.spill_dir = spill.share(args->quiet, task_options.max_memory_output_bytes);
     std::string key = args->history.key;
     if (key.empty()) {
       key = "run:";

@@ -96,6 +96,17 @@ double process_cpu_seconds();
 std::uint64_t resident_bytes();
 /// The most noted by note_item_memory() on this thread since the last call; resets it to 0.
 std::uint64_t take_noted_item_memory();
+/// Before an item: clears what was noted and returns the resident set to measure from.
+inline std::uint64_t item_memory_start() {
+  take_noted_item_memory();
+  return resident_bytes();
+}
+/// After it: the memory it used, the growth of the resident set since `start` or what it
+/// noted using outside the process, whichever is larger.
+inline std::uint64_t item_memory_since(std::uint64_t start) {
+  const std::uint64_t now = resident_bytes();
+  return std::max(now > start ? now - start : 0, take_noted_item_memory());
+}
 
 template <class R, class = void>
 struct has_size : std::false_type {};
@@ -120,8 +131,7 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
   SampleTotals totals;
   std::size_t count = 0;
   for (auto it = std::begin(items); it != std::end(items) && count < n; ++it, ++count) {
-    detail::take_noted_item_memory();
-    const std::uint64_t rss_before = detail::resident_bytes();
+    const std::uint64_t memory_start = detail::item_memory_start();
     const double cpu_before = detail::process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     Result r = fn(*it);
@@ -129,10 +139,8 @@ auto sample(Fn&& fn, const Range& items, std::size_t n) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     totals.cpu_seconds += detail::process_cpu_seconds() - cpu_before;
     totals.wall_seconds += dt;
-    const std::uint64_t rss_after = detail::resident_bytes();
-    const std::uint64_t grown = rss_after > rss_before ? rss_after - rss_before : 0;
     totals.mem_peak_bytes =
-        std::max(totals.mem_peak_bytes, double(std::max(grown, detail::take_noted_item_memory())));
+        std::max(totals.mem_peak_bytes, double(detail::item_memory_since(memory_start)));
     totals.seconds.push_back(dt);
     totals.bytes_in += byte_size(*it);
     totals.bytes_out += byte_size(r);

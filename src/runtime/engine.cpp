@@ -107,8 +107,7 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   std::vector<Failure> failures;
   std::vector<double> item_seconds;
   const bool measure = (h.flags & wire::kMeasureItems) != 0;
-  if (measure) detail::take_noted_item_memory();
-  const auto rss0 = measure ? detail::resident_bytes() : 0;
+  const std::uint64_t memory_start = measure ? detail::item_memory_start() : 0;
   const double cpu0 = detail::process_cpu_seconds();
   const double t0 = node_clock_seconds();
   double item_start = t0;
@@ -147,10 +146,7 @@ std::vector<char> run_chunk(Codec& codec, const wire::ChunkHeader& h, const char
   if (measure) {
     item_seconds.resize(std::size_t(h.count), 0.0);
     for (double t : item_seconds) wire::put(out, t);
-    // Per item: the growth of this process, or what an item noted using outside it.
-    const auto rss1 = detail::resident_bytes();
-    const std::uint64_t grown = rss1 > rss0 ? rss1 - rss0 : 0;
-    wire::put(out, double(std::max(grown, detail::take_noted_item_memory())));
+    wire::put(out, double(detail::item_memory_since(memory_start)));
   }
   return out;
 }
@@ -367,7 +363,6 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       if (!lead) buffer = {};
     }
   };
-  std::vector<char> handed_back;
   while (true) {
     take_messages();
     if (lead) {
@@ -381,7 +376,7 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
       boss = source;
       wire::Reader in(chunk.data(), chunk.size());
       const auto h = in.get<wire::ChunkHeader>();
-      handed_back.clear();
+      std::vector<char> handed_back;
       std::vector<char> result = run_chunk(codec, h, in.here(), in.left(), &handed_back);
       // Memory as the chunk leaves it, with the time it was read (cached readings are older).
       const auto reading = memory.read();
@@ -399,19 +394,18 @@ void worker_loop(MPI_Comm comm, Codec& codec, const RunOptions& options, int ran
         // for workers that are free now.
         take_messages();
         for (auto it = chunks.begin(); it != chunks.end();) {
-          wire::Reader queued(it->second.data(), it->second.size());
-          const auto q = queued.get<wire::ChunkHeader>();
           if (it->first != 0) {  // a leader's: it answers for its batch as a whole
             ++it;
             continue;
           }
+          wire::Reader queued(it->second.data(), it->second.size());
+          const auto q = queued.get<wire::ChunkHeader>();
           std::vector<char> back;
           wire::put(back, wire::ReturnHeader{q.seq, q.first, q.count, 1});
           back.insert(back.end(), queued.here(), queued.here() + queued.left());
           sender.send(it->first, wire::kReturn, std::move(back));
           it = chunks.erase(it);
         }
-        handed_back = {};
       }
       wait.reset();
       continue;
@@ -853,16 +847,13 @@ class Coordinator {
       std::vector<char> result;
       std::vector<Failure> failures;
       std::vector<double> t;
-      detail::take_noted_item_memory();
-      const auto rss0 = detail::resident_bytes();
+      const std::uint64_t memory_start = detail::item_memory_start();
       const double cpu0 = detail::process_cpu_seconds();
       codec_.execute(next_index_, 1, item.data(), item.size(), result, failures, &t);
       totals.cpu_seconds += detail::process_cpu_seconds() - cpu0;
       totals.wall_seconds += t.front();
-      const auto rss1 = detail::resident_bytes();
-      const std::uint64_t grown = rss1 > rss0 ? rss1 - rss0 : 0;
       add_item(next_index_, 0, t.front(), double(item.size()), double(result.size()),
-               double(std::max(grown, detail::take_noted_item_memory())));
+               double(detail::item_memory_since(memory_start)));
       report_.compute_seconds += t.front();
       busy_[0] += t.front();
       ++report_.items;
@@ -880,7 +871,7 @@ class Coordinator {
     totals.fill(profile_, kMinWallForThreads);
     profile_.item_seconds_mean = std::max(profile_.item_seconds_mean, 1e-9);
     longest_item_ = profile_.item_seconds_max;
-    if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
+    profile_.items = left_in_source();
   }
 
   bool done_sampling_only() const { return exhausted_ || stopped_; }
@@ -946,7 +937,7 @@ class Coordinator {
       if (size_ > 1 && !exhausted_ && now() >= next_check) {
         next_check = now() + kReplanSeconds;
         profile_.item_seconds_mean = std::max(measured / double(measured_items), 1e-9);
-        if (auto n = codec_.size()) profile_.items = std::max<std::int64_t>(0, *n - next_index_);
+        profile_.items = left_in_source();
         make_plan();
         if (!plan_.serial) return;
       }
@@ -1096,8 +1087,7 @@ class Coordinator {
     // run waits for (so the reorder window does not hold them back).
     if (!returned_.empty() && !slots_[s].leader) return dispatch_returned(s);
     if (exhausted_ || window_full()) return false;
-    std::optional<std::int64_t> remaining;
-    if (auto n = codec_.size()) remaining = std::max<std::int64_t>(0, *n - next_index_);
+    const std::optional<std::int64_t> remaining = left_in_source();
     if (remaining && *remaining == 0) {
       exhausted_ = true;
       return false;
@@ -1114,12 +1104,17 @@ class Coordinator {
     return true;
   }
 
+  // Items the source has not handed out yet, when it knows its size.
+  std::optional<std::int64_t> left_in_source() const {
+    if (auto n = codec_.size()) return std::max<std::int64_t>(0, *n - next_index_);
+    return std::nullopt;
+  }
+
   // The first piece handed back, or as much of it as the schedule gives a chunk now.
   bool dispatch_returned(std::size_t s) {
     auto it = returned_.begin();
-    std::optional<std::int64_t> remaining;
-    if (auto n = codec_.size())
-      remaining = std::max<std::int64_t>(0, *n - next_index_) + returned_items_;
+    std::optional<std::int64_t> remaining = left_in_source();
+    if (remaining) *remaining += returned_items_;
     const std::int64_t want = std::min(
         it->second.count, schedule_->next(remaining, plan_.nodes[slots_[s].node].chunk_weight));
     auto& items = it->second.items;

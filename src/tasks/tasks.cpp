@@ -90,10 +90,6 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string errno_text() {
-  return std::strerror(errno);
-}
-
 bool write_all(int fd, const char* data, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, data, n);
@@ -127,7 +123,8 @@ class OutputCapture {
       r_.out.append(data, n);
       return true;
     }
-    if (!write_all(fd_, data, n)) return fail("writing " + r_.spill + " failed: " + errno_text());
+    if (!write_all(fd_, data, n))
+      return fail("writing " + r_.spill + " failed: " + std::strerror(errno));
     r_.spill_bytes += n;
     return true;
   }
@@ -135,7 +132,7 @@ class OutputCapture {
     if (fd_ < 0) return true;
     const int rc = ::close(fd_);
     fd_ = -1;
-    return rc == 0 || fail("closing " + r_.spill + " failed: " + errno_text());
+    return rc == 0 || fail("closing " + r_.spill + " failed: " + std::strerror(errno));
   }
   const std::string& problem() const { return problem_; }
 
@@ -143,10 +140,11 @@ class OutputCapture {
   bool spill() {
     std::string path = o_.spill_dir + "/stdout-XXXXXX";
     fd_ = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd_ < 0) return fail("cannot create a spill file in " + o_.spill_dir + ": " + errno_text());
+    if (fd_ < 0)
+      return fail("cannot create a spill file in " + o_.spill_dir + ": " + std::strerror(errno));
     r_.spill = path;
     if (!write_all(fd_, r_.out.data(), r_.out.size()))
-      return fail("writing " + path + " failed: " + errno_text());
+      return fail("writing " + path + " failed: " + std::strerror(errno));
     r_.spill_bytes = r_.out.size();
     std::string().swap(r_.out);
     return true;
@@ -310,14 +308,14 @@ std::uint64_t write_output(const TaskResult& r, std::FILE* out) {
     return error("amorsize: task " + std::to_string(r.number) + "'s standard output, spilled to " +
                  r.spill + ", " + why);
   };
-  if (fd < 0) throw unreadable("cannot be read here: " + errno_text());
+  if (fd < 0) throw unreadable(std::string("cannot be read here: ") + std::strerror(errno));
   std::vector<char> buffer(std::size_t(1) << 20);
   std::uint64_t copied = 0;
   while (true) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      const std::string why = errno_text();
+      const std::string why = std::strerror(errno);
       ::close(fd);
       throw unreadable("cannot be read here: " + why);
     }
