@@ -1148,7 +1148,8 @@ class Coordinator {
     // Worker ranks hand back what they have not started after an item that alone took longer than
     // the whole chunk should: the items queued behind a heavy item then run elsewhere. Only for the
     // adaptive schedule (the baselines keep their classic form), only on worker ranks, and only
-    // once (a piece handed back runs to its end wherever it goes next), so items that merely run
+    // once (a piece handed back is never stopped midway again; unstarted, it may still go back
+    // whole from behind another heavy item), so items that merely run
     // longer than the estimate (a trend the schedule is still learning) do not bounce.
     if (slots_[s].rank != 0 && plan_.schedule == Schedule::adaptive && !handed_back_before)
       h->heavy_item_seconds = std::max(expected, kMinHeavyItemSeconds);
