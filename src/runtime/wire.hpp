@@ -1,24 +1,50 @@
 #pragma once
-// Message layout of the protocol. Every message is one MPI_BYTE buffer: a fixed header, then
-// payload. One message per chunk each way; a result doubles as the request for more work.
+// The protocol's messages. Every message is one MPI_BYTE buffer: a fixed header, then payload.
+// One message per chunk each way; a result doubles as the request for more work. Each message
+// has one encode and one decode function; a decoder checks every count and size against the
+// buffer and throws protocol_error, so no message is ever patched or read past its end.
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "amorsize/error.hpp"
 #include "amorsize/run_types.hpp"
 
+namespace amorsize::detail {
+
+/// A message that breaks the protocol: truncated, inconsistent, or unexpected where it came.
+class protocol_error : public error {
+ public:
+  using error::error;
+};
+
+}  // namespace amorsize::detail
+
 namespace amorsize::detail::wire {
 
-enum Tag : int {
-  kChunk = 101,   // coordinator -> worker: ChunkHeader + serialized items
-  kResult = 102,  // worker -> coordinator: ResultHeader + results + failures
-  kStatus = 103,  // worker -> coordinator: StatusHeader (memory pressure changed while idle)
-  kStop = 104,    // coordinator -> worker: no more work
-  kLead = 105,    // coordinator -> node leader: LeadHeader + the ranks it feeds (int32 each)
-  kBatch = 106,   // coordinator -> node leader: BatchHeader + PartHeaders + serialized items
-  kReturn = 107,  // worker -> coordinator: ReturnHeader + serialized items it will not run
+enum class Tag : int {
+  kPing = 99,     // start-up: rank 0 <-> a node's lowest rank, one double each way (clocks)
+  kChunk = 101,   // coordinator or leader -> worker: Chunk
+  kResult = 102,  // worker -> whoever sent the chunk; leader -> coordinator: Result
+  kStatus = 103,  // worker or leader -> its boss: Status (memory pressure cleared while idle)
+  kStop = 104,    // coordinator or leader -> worker: no more work (empty)
+  kLead = 105,    // coordinator -> a node's lowest rank: Lead (become the node's leader)
+  kBatch = 106,   // coordinator -> leader: Batch
+  kReturn = 107,  // worker -> coordinator: Return (items it will not run)
+};
+
+/// The tag's name, for error messages ("kResult").
+const char* name(Tag tag);
+/// The Tag of an MPI tag; protocol_error for a tag the protocol does not use.
+Tag tag_from_int(int tag);
+
+/// Bytes inside a message (not owned).
+struct ByteView {
+  const char* data = nullptr;
+  std::size_t size = 0;
+  ByteView() = default;
+  ByteView(const char* d, std::size_t n) : data(d), size(n) {}
+  ByteView(const std::vector<char>& v) : data(v.data()), size(v.size()) {}  // NOLINT
 };
 
 enum ChunkFlags : std::int64_t {
@@ -26,133 +52,129 @@ enum ChunkFlags : std::int64_t {
 };
 
 struct ChunkHeader {
-  std::int64_t seq;
-  std::int64_t first;
-  std::int64_t count;
+  std::int64_t seq = 0;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
   std::int64_t flags = 0;  // ChunkFlags
   // After an item that alone ran longer than this, the chunk hands back its unstarted items
   // (0: never).
   double heavy_item_seconds = 0;
 };
 
+/// kChunk: `count` serialized items, first..first+count-1.
+struct Chunk {
+  ChunkHeader header;
+  ByteView items;
+};
+std::vector<char> encode(const ChunkHeader& header, ByteView items);
+Chunk decode_chunk(ByteView message);
+
 // Items a worker hands back unstarted: the rest of a chunk after a heavy item
 // (its result covers the items before; `whole` = 0), or a queued chunk it never began
 // (`whole` = 1: no result will come for `seq`).
 struct ReturnHeader {
-  std::int64_t seq;
-  std::int64_t first;
-  std::int64_t count;
-  std::int64_t whole;
+  std::int64_t seq = 0;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::int64_t whole = 0;
 };
+
+/// kReturn.
+struct Return {
+  ReturnHeader header;
+  ByteView items;
+};
+std::vector<char> encode(const ReturnHeader& header, ByteView items);
+Return decode_return(ByteView message);
 
 struct ResultHeader {
-  std::int64_t seq;
-  std::int64_t first;
-  std::int64_t count;
-  double compute_seconds;  // wall time spent in the items
-  double start_wtime;      // MPI_Wtime on the worker when the chunk began
-  double end_wtime;        // ... and ended
-  double cpu_seconds;      // CPU time of the process meanwhile (nested threads)
-  std::int64_t results_bytes;
-  std::int64_t failures;
-  std::int32_t pressured;  // the node's memory is under pressure after this chunk
-  std::int32_t measured;   // kMeasureItems: `count` item seconds and the resident-set growth
-                           // (bytes) follow the failures, as doubles
-  std::int64_t parts;      // a leader's batch: `parts` PartRecords follow the failures
-  double memory_wtime;     // the node's clock when `pressured` was read (a later reading wins)
-};
-
-struct LeadHeader {
-  std::int32_t workers;   // ranks the leader feeds
-  std::int32_t inflight;  // chunks each of them holds at most
-  double chunk_seconds;   // a chunk's planned duration (how long the leader may sleep)
-};
-
-// A batch: chunks for a leader's workers, contiguous in item order.
-struct BatchHeader {
-  std::int64_t seq;
-  std::int64_t first;
-  std::int64_t count;
-  std::int64_t parts;
-};
-
-struct PartHeader {
-  std::int64_t first;
-  std::int64_t count;
-  std::int64_t bytes;  // of its serialized items
+  std::int64_t seq = 0;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  double compute_seconds = 0;  // wall time spent in the items
+  double start_wtime = 0;      // the worker's node clock when the chunk began
+  double end_wtime = 0;        // ... and ended
+  double cpu_seconds = 0;      // CPU time of the process meanwhile (nested threads)
+  std::int64_t results_bytes = 0;
+  std::int64_t failures = 0;
+  std::int32_t pressured = 0;  // the node's memory is under pressure after this chunk
+  std::int32_t measured = 0;   // kMeasureItems: `count` item seconds and the resident-set growth
+                               // (bytes) follow the failures, as doubles
+  std::int64_t parts = 0;      // a leader's batch: `parts` PartRecords follow the failures
+  double memory_wtime = 0;     // the node's clock when `pressured` was read (a later reading wins)
 };
 
 // How one chunk of a batch went, for the log and the schedule.
 struct PartRecord {
-  std::int64_t first;
-  std::int64_t count;
-  std::int32_t rank;
-  std::int32_t failures;
-  double start_wtime;
-  double end_wtime;
-  double compute_seconds;
-  std::int64_t results_bytes;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::int32_t rank = 0;
+  std::int32_t failures = 0;
+  double start_wtime = 0;
+  double end_wtime = 0;
+  double compute_seconds = 0;
+  std::int64_t results_bytes = 0;
 };
 
-struct StatusHeader {
-  std::int32_t pressured;
-  std::int32_t reserved;
-  double when;  // the node's clock when memory was read: a later reading wins
-};
-
-template <class T>
-void put(std::vector<char>& out, const T& value) {
-  const auto at = out.size();
-  out.resize(at + sizeof(T));
-  std::memcpy(out.data() + at, &value, sizeof(T));
-}
-
-class Reader {
- public:
-  Reader(const char* data, std::size_t size) : p_(data), end_(data + size) {}
-  template <class T>
-  T get() {
-    need(sizeof(T));
-    T value;
-    std::memcpy(&value, p_, sizeof(T));
-    p_ += sizeof(T);
-    return value;
-  }
-  const char* take(std::size_t n) {
-    need(n);
-    const char* at = p_;
-    p_ += n;
-    return at;
-  }
-  const char* here() const { return p_; }
-  std::size_t left() const { return std::size_t(end_ - p_); }
-
- private:
-  void need(std::size_t n) const {
-    if (std::size_t(end_ - p_) < n) throw error("amorsize: truncated protocol message");
-  }
-  const char* p_;
-  const char* end_;
-};
-
-inline void put_failures(std::vector<char>& out, const std::vector<Failure>& failures) {
-  for (const auto& f : failures) {
-    put(out, f.index);
-    put(out, std::uint32_t(f.message.size()));
-    out.insert(out.end(), f.message.begin(), f.message.end());
-  }
-}
-
-inline std::vector<Failure> get_failures(Reader& in, std::int64_t n) {
+/// kResult: the results of the items that succeeded, in item order, and the failures.
+/// On encode, the header's results_bytes, failures, measured and parts are taken from the
+/// fields below, so they cannot disagree.
+struct Result {
+  ResultHeader header;
+  std::vector<char> results;
   std::vector<Failure> failures;
-  for (std::int64_t i = 0; i < n; ++i) {
-    Failure f;
-    f.index = in.get<std::int64_t>();
-    const auto len = in.get<std::uint32_t>();
-    f.message.assign(in.take(len), len);
-    failures.push_back(std::move(f));
-  }
-  return failures;
-}
+  bool measured = false;
+  std::vector<double> item_seconds;  // measured: one per item
+  double memory_growth_bytes = 0;    // measured: the resident set's growth over the chunk
+  std::vector<PartRecord> parts;     // a leader's batch: how each of its chunks went
+};
+std::vector<char> encode(const Result& result);
+Result decode_result(ByteView message);
+
+/// kLead: the ranks the new leader feeds, and how.
+struct Lead {
+  std::int32_t inflight = 1;  // chunks each of them holds at most
+  double chunk_seconds = 0;   // a chunk's planned duration (how long the leader may sleep)
+  std::vector<std::int32_t> workers;
+};
+std::vector<char> encode(const Lead& lead);
+Lead decode_lead(ByteView message);
+
+// A batch: chunks for a leader's workers, contiguous in item order.
+struct BatchHeader {
+  std::int64_t seq = 0;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::int64_t parts = 0;
+};
+
+struct PartHeader {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::int64_t bytes = 0;  // of its serialized items
+};
+
+/// kBatch: the parts' items follow one another in `items`.
+struct Batch {
+  BatchHeader header;
+  std::vector<PartHeader> parts;
+  ByteView items;
+};
+std::vector<char> encode(const BatchHeader& header, const std::vector<PartHeader>& parts,
+                         ByteView items);
+Batch decode_batch(ByteView message);
+
+/// kStatus.
+struct Status {
+  std::int32_t pressured = 0;
+  std::int32_t reserved = 0;
+  double when = 0;  // the node's clock when memory was read: a later reading wins
+};
+std::vector<char> encode(const Status& status);
+Status decode_status(ByteView message);
+
+/// kStop carries nothing.
+std::vector<char> encode_stop();
+void decode_stop(ByteView message);
 
 }  // namespace amorsize::detail::wire

@@ -1,0 +1,368 @@
+#include "coordinator.hpp"
+
+#include <algorithm>
+
+#include "chunk_runner.hpp"
+#include "clock.hpp"
+#include "platform.hpp"
+
+namespace amorsize::detail {
+
+void Coordinator::Route::send(int rank, wire::Tag tag, std::vector<char> message) {
+  if (rank == 0) {
+    local_->push(std::move(message));
+  } else {
+    transport_.send(rank, tag, std::move(message));
+  }
+}
+
+Coordinator::Coordinator(Transport& transport, Codec& codec, const RunOptions& options,
+                         Layout layout, Clocks clocks, double start)
+    : transport_(transport),
+      codec_(codec),
+      options_(options),
+      size_(transport.size()),
+      layout_(std::move(layout)),
+      clocks_(std::move(clocks)),
+      start_(start),
+      cpu_start_(thread_cpu_seconds()),
+      source_(codec),
+      reorder_([this](std::int64_t first, std::int64_t count, const std::vector<char>& results,
+                      const std::vector<Failure>& failures) {
+        deliver(first, count, results, failures);
+      }),
+      returned_([&codec](const char* data, std::size_t size, std::int64_t n) {
+        return codec.item_bytes(data, size, n);
+      }),
+      pressure_(layout_.nodes.size()),
+      route_(transport, local_),
+      busy_(layout_.nodes.size(), 0.0) {}
+
+double Coordinator::now() const {
+  return node_clock_seconds() - start_;
+}
+
+RunReport Coordinator::run() {
+  if (options_.profile) {
+    profile_ = *options_.profile;
+    profile_.items = codec_.size();
+    longest_item_ = profile_.item_seconds_max;
+  } else {
+    sample();
+  }
+  make_plan();
+  report_.plan_seconds = now();
+  for (const auto& n : layout_.nodes) report_.cores += n.cores;
+  const bool sampled_all = source_.exhausted() || stopped_;
+  if (!sampled_all && plan_.serial && options_.allow_serial) run_serially();
+  if (!(source_.exhausted() || stopped_) && !(plan_.serial && options_.allow_serial))
+    run_parallel();
+  for (int r = 1; r < size_; ++r)
+    if (led_.empty() || !led_[std::size_t(r)])
+      transport_.send(r, wire::Tag::kStop, wire::encode_stop());
+  transport_.flush();
+  finish_report();
+  return report_;
+}
+
+void Coordinator::sample() {
+  phase_ = Phase::kSampling;
+  sampler_.emplace(
+      options_, layout_, size_, source_, pressure_, route_, [this] { return now(); },
+      [this] { return stopped_; });
+  Sampler& sampler = *sampler_;
+  PoliteWait wait(PoliteWait::kCoordinator, options_.sample_budget_seconds);
+  const auto take_messages = [&] {
+    if (!pump()) return false;
+    sampler.send_probes();  // ranks the measured memory lets in
+    wait.set_chunk(sampler.mean_item_seconds());
+    return true;
+  };
+  sampler.send_probes();
+  while (!sampler.enough()) {
+    check_drain();
+    if (stopped_ || (source_.exhausted() && sampler.probes_out() == 0)) break;
+    const bool progress = take_messages();
+    if (sampler.enough()) break;
+    if (!sampler.rank0_samples() || source_.exhausted()) {
+      progress ? wait.reset() : wait.idle();
+      continue;
+    }
+    if (auto item = sampler.run_local()) {
+      account(0, 1, item->seconds, item->failures);
+      reorder_.accept(item->index, 1, std::move(item->results), std::move(item->failures), 0);
+    }
+  }
+  while (sampler.probes_out() > 0) take_messages() ? wait.reset() : wait.idle();
+  report_.sampled = sampler.done();
+  sampler.fill(profile_);
+  longest_item_ = profile_.item_seconds_max;
+  profile_.items = source_.left();
+}
+
+void Coordinator::make_plan() {
+  Cluster cluster;
+  cluster.nodes = layout_.nodes;
+  cluster.latency_seconds = options_.latency_seconds.value_or(clocks_.latency);
+  if (options_.bandwidth_bytes_per_second)
+    cluster.bandwidth_bytes_per_second = *options_.bandwidth_bytes_per_second;
+  if (options_.recorder) options_.recorder->on_nodes(layout_.nodes);
+  // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
+  PlanOptions plan_options = options_.plan;
+  plan_options.max_workers_per_node.assign(layout_.nodes.size(), 0);
+  for (std::size_t n = 1; n < layout_.nodes.size(); ++n)
+    plan_options.max_workers_per_node[n] = layout_.ranks_on_node[n];
+  if (!platform::threads_may_compute())
+    plan_options.max_workers_per_node[0] = std::max(1, layout_.ranks_on_node[0] - 1);
+  plan_ = amorsize::plan(profile_, cluster, plan_options);
+  const int worker_ranks_here = layout_.ranks_on_node[0] - 1;
+  if (plan_.coordinator_computes && size_ > 1 && worker_ranks_here >= plan_.nodes[0].workers) {
+    plan_.coordinator_computes = false;
+    plan_.reasons.front() =
+        "the coordinator's rank only coordinates: " +
+        std::string(worker_ranks_here == 1 ? "the other rank" : "the ") +
+        (worker_ranks_here == 1 ? "" : std::to_string(worker_ranks_here) + " other ranks") +
+        " on its node keep" + (worker_ranks_here == 1 ? "s" : "") + " its cores busy";
+  }
+  if (!options_.profile_reason.empty())
+    plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
+  reorder_.set_ordered(plan_.ordered);
+  if (options_.recorder) options_.recorder->on_plan(plan_);
+}
+
+// Runs chunks on rank 0 while the plan says parallel does not pay. That plan rests on a few
+// first items, which may not be typical (a workload whose items grow with the index), so it
+// is made again every kReplanSeconds from all the items measured so far, and the run goes
+// parallel as soon as that pays.
+void Coordinator::run_serially() {
+  phase_ = Phase::kSerial;
+  constexpr double kReplanSeconds = 0.01;
+  std::vector<char> items;
+  double measured = profile_.item_seconds_mean * profile_.sample_count;
+  std::int64_t measured_items = profile_.sample_count;
+  double next_check = now() + kReplanSeconds;
+  while (!stopped_ && !source_.exhausted()) {
+    check_drain();
+    if (stopped_) break;
+    items.clear();
+    const auto per_check =
+        std::int64_t(kReplanSeconds / std::max(profile_.item_seconds_mean, 1e-9)) + 1;
+    const std::int64_t want = std::min(std::max<std::int64_t>(plan_.max_chunk, 1), per_check);
+    const std::int64_t first = source_.next();
+    const std::int64_t count = source_.pull(want, items);
+    if (count == 0) break;
+    const double t0 = now();
+    wire::Result result =
+        run_chunk(codec_, {wire::ChunkHeader{report_.chunks, first, count}, items});
+    measured += result.header.compute_seconds;
+    measured_items += count;
+    on_result(std::move(result), t0);
+    if (size_ > 1 && !source_.exhausted() && now() >= next_check) {
+      next_check = now() + kReplanSeconds;
+      profile_.item_seconds_mean = std::max(measured / double(measured_items), 1e-9);
+      profile_.items = source_.left();
+      make_plan();
+      if (!plan_.serial) return;
+    }
+  }
+}
+
+void Coordinator::run_parallel() {
+  phase_ = Phase::kParallel;
+  dispatcher_ = std::make_unique<Dispatcher>(plan_, source_, reorder_, returned_, pressure_, route_,
+                                             [this] { return now(); });
+  start_workers();
+  // The plan's window (in chunks), but never so small that a worker would go without one.
+  reorder_.set_window(std::max<std::int64_t>(plan_.reorder_window, dispatcher_->width() + 1));
+  PoliteWait wait(PoliteWait::kCoordinator, dispatcher_->chunk_seconds());
+  const auto fill = [&] {
+    if (!stopped_) dispatcher_->fill();
+    wait.set_chunk(dispatcher_->chunk_seconds());
+  };
+  fill();
+  while (!(dispatcher_->idle() && (stopped_ || dispatcher_->done()))) {
+    check_drain();
+    if (pump()) {
+      fill();
+      transport_.reap();
+      wait.reset();
+    } else {
+      wait.idle();
+    }
+  }
+  local_.reset();
+}
+
+// Which ranks work, as the plan has it; node leaders learn which ranks they feed.
+void Coordinator::start_workers() {
+  const Assignment a = assign_workers(plan_, layout_, size_, platform::threads_may_compute());
+  led_.assign(std::size_t(size_), false);
+  for (const auto& [rank, node] : a.direct) dispatcher_->add_worker(rank, node);
+  const double planned_chunk = double(plan_.chunk_size) * plan_.item_seconds_mean;
+  for (std::size_t n = 0; n < a.led.size(); ++n) {
+    if (a.led[n].empty()) continue;
+    const int leader = layout_.node_leader[n];
+    transport_.send(leader, wire::Tag::kLead,
+                    wire::encode(wire::Lead{plan_.inflight_per_worker, planned_chunk, a.led[n]}));
+    dispatcher_->add_leader(leader, int(n), int(a.led[n].size()));
+    for (auto r : a.led[n]) led_[std::size_t(r)] = true;
+  }
+  const int threads = a.threads > 0 ? a.threads : dispatcher_->empty() ? 1 : 0;
+  if (threads > 0) {  // (with no slot at all, the coordinator computes after all)
+    local_ = std::make_unique<LocalPool>(codec_, threads);
+    dispatcher_->add_local(threads);
+  }
+}
+
+bool Coordinator::pump() {
+  bool any = false;
+  Message m;
+  while (transport_.poll(m)) {
+    on_message(m);
+    any = true;
+  }
+  if (local_) {
+    while (auto r = local_->pop_result()) {
+      on_result(std::move(*r), std::nullopt);
+      any = true;
+    }
+  }
+  return any;
+}
+
+void Coordinator::on_message(Message& m) {
+  switch (m.tag) {
+    case wire::Tag::kResult:
+      if (phase_ == Phase::kSampling) {
+        on_probe(m.source, wire::decode_result(m.bytes));
+      } else {
+        on_result(wire::decode_result(m.bytes), std::nullopt);
+      }
+      return;
+    case wire::Tag::kStatus: {
+      const wire::Status s = wire::decode_status(m.bytes);
+      set_pressure(layout_.node_of_rank[std::size_t(m.source)], s.pressured != 0, s.when);
+      return;
+    }
+    case wire::Tag::kReturn:
+      if (phase_ != Phase::kParallel) break;
+      dispatcher_->take_return(wire::decode_return(m.bytes));
+      return;
+    default:
+      break;
+  }
+  throw protocol_error(std::string("amorsize: the coordinator got a ") + wire::name(m.tag) +
+                       " message from rank " + std::to_string(m.source));
+}
+
+void Coordinator::on_probe(int rank, wire::Result r) {
+  const int node = layout_.node_of_rank[std::size_t(rank)];
+  sampler_->on_probe(rank, node, r);
+  account(node, r.header.count, r.header.compute_seconds, r.failures);
+  set_pressure(node, r.header.pressured != 0, r.header.memory_wtime);
+  reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
+  sampler_->send_probe(rank);
+}
+
+// A chunk's result: from the serial loop (with its dispatch time) or from a slot.
+void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatch) {
+  const wire::ResultHeader& h = r.header;
+  ChunkRecord rec;
+  rec.seq = h.seq;
+  rec.first = h.first;
+  rec.count = h.count;
+  rec.receive_seconds = now();
+  rec.compute_seconds = h.compute_seconds;
+  rec.bytes_out = std::int64_t(r.results.size());
+  rec.failed = std::int64_t(r.failures.size());
+  std::int64_t chunks = 0;  // against the reorder window: none for the serial loop's
+  double offset = 0;        // the worker's clock minus rank 0's
+  if (serial_dispatch) {
+    rec.dispatch_seconds = *serial_dispatch;
+  } else {
+    const Dispatcher::Completed c = dispatcher_->complete(h.seq);
+    rec.rank = c.rank;
+    rec.node = c.node;
+    rec.dispatch_seconds = c.dispatch_seconds;
+    rec.bytes_in = c.bytes_in;
+    chunks = c.chunks;
+    if (c.rank != 0) {
+      offset = clocks_.offset[std::size_t(c.rank)];
+      set_pressure(c.node, h.pressured != 0, h.memory_wtime);
+    }
+    if (r.parts.empty()) dispatcher_->schedule().observe(h.count, h.compute_seconds);
+  }
+  rec.start_seconds = h.start_wtime - start_ - offset;
+  rec.end_seconds = h.end_wtime - start_ - offset;
+  if (r.parts.empty()) {
+    ++report_.chunks;
+    if (options_.recorder) options_.recorder->on_chunk(rec);
+  }
+  for (const auto& part : r.parts) {  // a leader's batch: each chunk as it ran
+    ChunkRecord c = rec;
+    c.first = part.first;
+    c.count = part.count;
+    c.rank = part.rank;
+    c.compute_seconds = part.compute_seconds;
+    c.start_seconds = part.start_wtime - start_ - offset;
+    c.end_seconds = part.end_wtime - start_ - offset;
+    c.bytes_in = rec.bytes_in * part.count / std::max<std::int64_t>(h.count, 1);
+    c.bytes_out = part.results_bytes;
+    c.failed = part.failures;
+    dispatcher_->schedule().observe(part.count, part.compute_seconds);
+    ++report_.chunks;
+    if (options_.recorder) options_.recorder->on_chunk(c);
+  }
+  account(rec.node, h.count, h.compute_seconds, r.failures);
+  reorder_.accept(h.first, h.count, std::move(r.results), std::move(r.failures), chunks);
+}
+
+void Coordinator::account(int node, std::int64_t items, double compute_seconds,
+                          const std::vector<Failure>& failures) {
+  report_.items += items;
+  report_.compute_seconds += compute_seconds;
+  if (std::size_t(node) < busy_.size()) busy_[std::size_t(node)] += compute_seconds;
+  for (const auto& f : failures) report_.failures.push_back(f);
+  if (!failures.empty() && options_.fail_fast) stopped_ = true;
+}
+
+void Coordinator::set_pressure(int node, bool pressured, double when) {
+  if (pressure_.update(node, pressured, when) && options_.recorder)
+    options_.recorder->on_pressure(node, now(), pressured);
+}
+
+// The sink, through the reorder buffer.
+void Coordinator::deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
+                          const std::vector<Failure>& failures) {
+  if (stopped_ && sink_closed_) return;
+  if (!codec_.deliver(first, count, results.data(), results.size(), failures)) {
+    stopped_ = true;
+    sink_closed_ = true;
+  }
+  report_.delivered += count - std::int64_t(failures.size());
+}
+
+void Coordinator::check_drain() {
+  if (!report_.drained && options_.stop_requested && options_.stop_requested()) {
+    report_.drained = true;
+    stopped_ = true;
+  }
+}
+
+void Coordinator::finish_report() {
+  report_.plan = plan_;
+  report_.ranks = size_;
+  report_.makespan_seconds = now();
+  report_.node_busy_seconds = busy_;
+  report_.stopped = stopped_;
+  report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
+  report_.messages = transport_.sent() + transport_.received();
+  report_.pressure_events = pressure_.events();
+  if (dispatcher_) report_.returned_items = dispatcher_->returned_items();
+  if (report_.cores > 0)
+    report_.lower_bound_seconds = std::max(report_.compute_seconds / report_.cores, longest_item_);
+  report_.efficiency =
+      report_.makespan_seconds > 0 ? report_.lower_bound_seconds / report_.makespan_seconds : 0;
+}
+
+}  // namespace amorsize::detail

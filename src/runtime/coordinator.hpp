@@ -1,0 +1,91 @@
+#pragma once
+// Rank 0: samples the workload (or takes a known profile), plans, then runs the items, serially
+// while parallel does not pay, else by streaming chunks to the workers on demand, and delivers
+// every result to the sink once, in order when the plan asks.
+#include <memory>
+#include <optional>
+
+#include "amorsize/detail/engine.hpp"
+#include "amorsize/plan.hpp"
+#include "discovery.hpp"
+#include "dispatcher.hpp"
+#include "handback.hpp"
+#include "local_pool.hpp"
+#include "mpi.hpp"
+#include "polite_wait.hpp"
+#include "pressure.hpp"
+#include "reorder.hpp"
+#include "sampler.hpp"
+#include "source_cursor.hpp"
+
+namespace amorsize::detail {
+
+class Coordinator {
+ public:
+  /// `start`: the node clock when the run began (every rank left the start barrier).
+  Coordinator(Transport& transport, Codec& codec, const RunOptions& options, Layout layout,
+              Clocks clocks, double start);
+  RunReport run();
+
+ private:
+  enum class Phase { kSampling, kSerial, kParallel };
+  // Chunks for rank 0 go to its pool; the others to their ranks.
+  class Route final : public Outbox {
+   public:
+    Route(Transport& transport, std::unique_ptr<LocalPool>& local)
+        : transport_(transport), local_(local) {}
+    void send(int rank, wire::Tag tag, std::vector<char> message) override;
+
+   private:
+    Transport& transport_;
+    std::unique_ptr<LocalPool>& local_;
+  };
+
+  double now() const;
+  void sample();
+  void make_plan();
+  void run_serially();
+  void run_parallel();
+  void start_workers();
+
+  // The one receive loop: every message waiting, and every result of rank 0's pool.
+  bool pump();
+  void on_message(Message& m);
+  void on_probe(int rank, wire::Result result);
+  void on_result(wire::Result result, std::optional<double> serial_dispatch);
+  void account(int node, std::int64_t items, double compute_seconds,
+               const std::vector<Failure>& failures);
+  void set_pressure(int node, bool pressured, double when);
+  void deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
+               const std::vector<Failure>& failures);
+  void check_drain();
+  void finish_report();
+
+  Transport& transport_;
+  Codec& codec_;
+  const RunOptions& options_;
+  int size_;
+  Layout layout_;
+  Clocks clocks_;
+  double start_;
+  double cpu_start_;
+  Phase phase_ = Phase::kSampling;
+  WorkloadProfile profile_;
+  Plan plan_;
+  RunReport report_;
+  SourceCursor source_;
+  ReorderBuffer reorder_;
+  HandBackPool returned_;
+  NodePressure pressure_;
+  std::unique_ptr<LocalPool> local_;
+  Route route_;
+  std::optional<Sampler> sampler_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::vector<bool> led_;  // ranks fed by a node leader (the leader stops them)
+  std::vector<double> busy_;
+  double longest_item_ = 0;
+  bool stopped_ = false;
+  bool sink_closed_ = false;
+};
+
+}  // namespace amorsize::detail

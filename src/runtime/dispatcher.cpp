@@ -1,0 +1,187 @@
+#include "dispatcher.hpp"
+
+#include <algorithm>
+
+namespace amorsize::detail {
+
+Assignment assign_workers(const Plan& plan, const Layout& layout, int size,
+                          bool threads_may_compute) {
+  Assignment a;
+  std::vector<int> used(layout.nodes.size(), 0);
+  a.led.resize(layout.nodes.size());
+  for (int r = 1; r < size; ++r) {
+    const int node = layout.node_of_rank[std::size_t(r)];
+    const bool leads = plan.nodes[std::size_t(node)].leader;
+    if (leads && r == layout.node_leader[std::size_t(node)]) continue;
+    if (used[std::size_t(node)] >= plan.nodes[std::size_t(node)].workers) continue;
+    ++used[std::size_t(node)];
+    if (leads) {
+      a.led[std::size_t(node)].push_back(r);
+    } else {
+      a.direct.emplace_back(r, node);
+    }
+  }
+  if ((plan.coordinator_computes || size == 1) && threads_may_compute)
+    a.threads = std::max(0, plan.nodes[0].workers - used[0]);
+  return a;
+}
+
+Dispatcher::Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& reorder,
+                       HandBackPool& returned, const NodePressure& pressure, Outbox& outbox,
+                       std::function<double()> now)
+    : plan_(plan),
+      source_(source),
+      reorder_(reorder),
+      returned_(returned),
+      pressure_(pressure),
+      outbox_(outbox),
+      now_(std::move(now)),
+      schedule_(plan),
+      chunk_seconds_(double(plan.chunk_size) * plan.item_seconds_mean) {}
+
+void Dispatcher::add_worker(int rank, int node) {
+  slots_.push_back({rank, node, plan_.inflight_per_worker});
+}
+
+void Dispatcher::add_leader(int rank, int node, int width) {
+  slots_.push_back({rank, node, batches_per_leader(), width, 0, true});
+}
+
+void Dispatcher::add_local(int threads) {
+  slots_.push_back({0, 0, threads * plan_.inflight_per_worker, threads});
+}
+
+std::int64_t Dispatcher::width() const {
+  std::int64_t w = 0;
+  for (const auto& slot : slots_) w += slot.width;
+  return w;
+}
+
+void Dispatcher::fill() {
+  for (bool any = true; any;) {
+    any = false;
+    for (std::size_t s = 0; s < slots_.size(); ++s) {
+      if (pressure_.pressured(slots_[s].node)) continue;  // that node waits; the others go on
+      const int per_round = slots_[s].leader ? 1 : slots_[s].width;  // a batch feeds all
+      for (int i = 0; i < per_round && slots_[s].outstanding < slots_[s].capacity; ++i) {
+        if (!dispatch(s)) return;  // nothing left to send, or the reorder window is full
+        any = true;
+      }
+    }
+  }
+}
+
+bool Dispatcher::dispatch(std::size_t s) {
+  // Items handed back come first: they are the earliest in item order, and what an ordered
+  // run waits for (so the reorder window does not hold them back). A leader answers for a
+  // batch as a whole, so hand-backs go to workers the coordinator feeds.
+  if (!returned_.empty() && !slots_[s].leader) return dispatch_returned(s);
+  if (source_.exhausted() || reorder_.full()) return false;
+  const std::optional<std::int64_t> remaining = source_.left();
+  if (remaining && *remaining == 0) {
+    source_.set_exhausted();
+    return false;
+  }
+  if (slots_[s].leader) return dispatch_batch(s, remaining);
+  const std::int64_t want = schedule_.next(remaining, weight(s));
+  std::vector<char> items;
+  const std::int64_t first = source_.next();
+  const std::int64_t count = source_.pull(want, items);
+  if (count == 0) return false;
+  send_chunk(s, first, count, items, false);
+  return true;
+}
+
+// The first piece handed back, or as much of it as the schedule gives a chunk now.
+bool Dispatcher::dispatch_returned(std::size_t s) {
+  std::optional<std::int64_t> remaining = source_.left();
+  if (remaining) *remaining += returned_.items();
+  const HandBackPool::Piece piece = returned_.take(schedule_.next(remaining, weight(s)));
+  send_chunk(s, piece.first, piece.count, piece.items, /*handed_back_before=*/true);
+  return true;
+}
+
+void Dispatcher::send_chunk(std::size_t s, std::int64_t first, std::int64_t count,
+                            const std::vector<char>& items, bool handed_back_before) {
+  Slot& slot = slots_[s];
+  wire::ChunkHeader h{seq_, first, count};
+  const double expected = double(count) * schedule_.item_seconds();
+  // Worker ranks hand back what they have not started after an item that alone took longer
+  // than the whole chunk should: the items queued behind a heavy item then run elsewhere. Only
+  // for the adaptive schedule (the baselines keep their classic form), only on worker ranks,
+  // and only once (a piece handed back is never stopped midway again; unstarted, it may still
+  // go back whole from behind another heavy item), so items that merely run longer than the
+  // estimate (a trend the schedule is still learning) do not bounce.
+  if (slot.rank != 0 && plan_.schedule == Schedule::adaptive && !handed_back_before)
+    h.heavy_item_seconds = std::max(expected, kMinHeavyItemSeconds);
+  std::vector<char> msg = wire::encode(h, items);
+  out_.emplace(seq_, Out{s, now_(), std::int64_t(msg.size()), 1});
+  chunk_seconds_ = expected;
+  ++seq_;
+  reorder_.issued(1);
+  ++slot.outstanding;
+  outbox_.send(slot.rank, wire::Tag::kChunk, std::move(msg));
+}
+
+// A leader's batch: one chunk per worker it feeds, each sized by the schedule as if sent to
+// that worker, in one message.
+bool Dispatcher::dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining) {
+  Slot& slot = slots_[s];
+  std::vector<wire::PartHeader> parts;
+  std::vector<char> items;
+  const std::int64_t first = source_.next();
+  std::int64_t count = 0;
+  for (int i = 0; i < slot.width && !source_.exhausted(); ++i) {
+    if (remaining && *remaining - count <= 0) {
+      source_.set_exhausted();
+      break;
+    }
+    std::optional<std::int64_t> left;
+    if (remaining) left = *remaining - count;
+    const std::int64_t want = schedule_.next(left, weight(s));
+    const std::size_t before = items.size();
+    const std::int64_t got = source_.pull(want, items);
+    if (got == 0) break;
+    parts.push_back({first + count, got, std::int64_t(items.size() - before)});
+    count += got;
+  }
+  if (parts.empty()) return false;
+  const auto chunks = std::int64_t(parts.size());
+  std::vector<char> msg = wire::encode(wire::BatchHeader{seq_, first, count, chunks}, parts, items);
+  out_.emplace(seq_, Out{s, now_(), std::int64_t(msg.size()), chunks});
+  chunk_seconds_ = double(count / chunks) * schedule_.item_seconds();
+  ++seq_;
+  reorder_.issued(chunks);
+  ++slot.outstanding;
+  outbox_.send(slot.rank, wire::Tag::kBatch, std::move(msg));
+  return true;
+}
+
+Dispatcher::Completed Dispatcher::complete(std::int64_t seq) {
+  auto it = out_.find(seq);
+  if (it == out_.end())
+    throw protocol_error("amorsize: a result for chunk " + std::to_string(seq) +
+                         ", which is not out");
+  Slot& slot = slots_[it->second.slot];
+  --slot.outstanding;
+  Completed c{slot.rank, slot.node, it->second.dispatch_seconds, it->second.bytes_in,
+              it->second.chunks};
+  out_.erase(it);
+  return c;
+}
+
+void Dispatcher::take_return(const wire::Return& r) {
+  if (r.header.whole) {  // a chunk that never began: it is no longer out
+    auto it = out_.find(r.header.seq);
+    if (it == out_.end())
+      throw protocol_error("amorsize: chunk " + std::to_string(r.header.seq) +
+                           " handed back, which is not out");
+    --slots_[it->second.slot].outstanding;
+    reorder_.withdrawn(it->second.chunks);
+    out_.erase(it);
+  }
+  returned_.add(r.header.first, r.header.count, r.items.data, r.items.size);
+  returned_total_ += r.header.count;
+}
+
+}  // namespace amorsize::detail

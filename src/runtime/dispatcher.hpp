@@ -1,0 +1,124 @@
+#pragma once
+// Which worker gets the next chunk, and how large: the coordinator's slots (a worker rank, a
+// node leader, or rank 0's thread pool), each with room for a few chunks in flight, filled
+// round by round from the items handed back and then from the source, as the schedule sizes
+// them, while the reorder window and the nodes' memory allow. No MPI: it sends through an
+// Outbox.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "amorsize/plan.hpp"
+#include "amorsize/schedule.hpp"
+#include "discovery.hpp"
+#include "handback.hpp"
+#include "mpi.hpp"
+#include "pressure.hpp"
+#include "reorder.hpp"
+#include "source_cursor.hpp"
+
+namespace amorsize::detail {
+
+/// Which ranks work, as the plan has it: per node, as many as the plan's workers. On a node
+/// with a leader, its lowest rank leads and feeds the next ranks; the coordinator's threads
+/// fill what its node has left.
+struct Assignment {
+  std::vector<std::pair<int, int>> direct;     // (rank, node) fed by the coordinator
+  std::vector<std::vector<std::int32_t>> led;  // per node: the ranks its leader feeds
+  int threads = 0;                             // rank 0's pool (0: none)
+};
+Assignment assign_workers(const Plan& plan, const Layout& layout, int size,
+                          bool threads_may_compute);
+
+class Dispatcher {
+ public:
+  /// What the coordinator knew of a chunk (or a leader's batch) when its result arrives.
+  struct Completed {
+    int rank = 0;  // 0: rank 0's pool
+    int node = 0;
+    double dispatch_seconds = 0;
+    std::int64_t bytes_in = 0;
+    std::int64_t chunks = 1;  // a leader's batch holds several
+  };
+
+  /// `now` gives the coordinator's clock (seconds since the run began).
+  Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& reorder, HandBackPool& returned,
+             const NodePressure& pressure, Outbox& outbox, std::function<double()> now);
+
+  /// A worker rank the coordinator feeds.
+  void add_worker(int rank, int node);
+  /// A leader that feeds `width` ranks of `node`, a batch (a chunk for each) at a time.
+  void add_leader(int rank, int node, int width);
+  /// Rank 0's pool of `threads` (its chunks go to the outbox as rank 0).
+  void add_local(int threads);
+
+  bool empty() const { return slots_.empty(); }
+  /// Workers behind all slots.
+  std::int64_t width() const;
+  /// A leader holds this many batches: with one more batch than a worker holds chunks, the
+  /// leader has chunks queued while a finished batch travels to the coordinator.
+  int batches_per_leader() const { return plan_.inflight_per_worker + 1; }
+
+  /// Sends chunks round by round, one per worker and round, so that the first chunks (the
+  /// largest, and with the static schedule the only ones) are spread over all workers. Stops
+  /// when nothing is left, the window is full, or every slot is full or on a pressured node.
+  void fill();
+
+  /// The result of chunk `seq` arrived: it is no longer out. protocol_error if it was not.
+  Completed complete(std::int64_t seq);
+  /// Items a worker handed back unstarted (a chunk's rest, or a whole chunk it never began).
+  void take_return(const wire::Return& r);
+
+  /// Nothing is out.
+  bool idle() const { return out_.empty(); }
+  /// Nothing is out and nothing will be sent (the source and the hand-backs are empty).
+  bool done() const { return idle() && source_.exhausted() && returned_.empty(); }
+  /// Expected duration of the last chunk sent (the coordinator's wait follows it).
+  double chunk_seconds() const { return chunk_seconds_; }
+  ChunkSchedule& schedule() { return schedule_; }
+  /// Items handed back so far.
+  std::int64_t returned_items() const { return returned_total_; }
+
+  // An item shorter than this never makes a chunk hand back (a message is not worth less).
+  static constexpr double kMinHeavyItemSeconds = 1e-3;
+
+ private:
+  struct Slot {
+    int rank;  // 0 = the local thread pool
+    int node;
+    int capacity;   // chunks (a leader: batches) it may hold
+    int width = 1;  // workers behind it (threads of the local pool, a leader's ranks)
+    int outstanding = 0;
+    bool leader = false;
+  };
+  struct Out {
+    std::size_t slot;
+    double dispatch_seconds;
+    std::int64_t bytes_in;
+    std::int64_t chunks;
+  };
+
+  bool dispatch(std::size_t s);
+  bool dispatch_returned(std::size_t s);
+  bool dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining);
+  void send_chunk(std::size_t s, std::int64_t first, std::int64_t count,
+                  const std::vector<char>& items, bool handed_back_before);
+  double weight(std::size_t s) const { return plan_.nodes[slots_[s].node].chunk_weight; }
+
+  const Plan& plan_;
+  SourceCursor& source_;
+  ReorderBuffer& reorder_;
+  HandBackPool& returned_;
+  const NodePressure& pressure_;
+  Outbox& outbox_;
+  std::function<double()> now_;
+  ChunkSchedule schedule_;
+  std::vector<Slot> slots_;
+  std::map<std::int64_t, Out> out_;  // seq -> chunk or batch in flight
+  std::int64_t seq_ = 0;
+  std::int64_t returned_total_ = 0;
+  double chunk_seconds_ = 0;
+};
+
+}  // namespace amorsize::detail

@@ -1,0 +1,52 @@
+#include "local_pool.hpp"
+
+#include "chunk_runner.hpp"
+
+namespace amorsize::detail {
+
+LocalPool::LocalPool(Codec& codec, int threads) : codec_(codec) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+}
+
+LocalPool::~LocalPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing_ = true;
+  }
+  ready_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void LocalPool::push(std::vector<char> chunk) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    todo_.push_back(std::move(chunk));
+  }
+  ready_.notify_one();
+}
+
+std::optional<wire::Result> LocalPool::pop_result() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (done_.empty()) return std::nullopt;
+  std::optional<wire::Result> r(std::move(done_.front()));
+  done_.pop_front();
+  return r;
+}
+
+void LocalPool::loop() {
+  while (true) {
+    std::vector<char> chunk;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      ready_.wait(lock, [&] { return closing_ || !todo_.empty(); });
+      if (todo_.empty()) return;
+      chunk = std::move(todo_.front());
+      todo_.pop_front();
+    }
+    wire::Result result = run_chunk(codec_, wire::decode_chunk(chunk));
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_.push_back(std::move(result));
+  }
+}
+
+}  // namespace amorsize::detail

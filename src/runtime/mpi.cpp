@@ -1,0 +1,121 @@
+#include "mpi.hpp"
+
+#include "polite_wait.hpp"
+
+namespace amorsize::detail {
+
+void check_mpi(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  throw error(std::string("amorsize: ") + what + " failed: " + std::string(text, length));
+}
+
+Transport::Transport(MPI_Comm comm) : comm_(comm) {
+  check_mpi(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+}
+
+Transport::~Transport() {
+  try {
+    flush();
+  } catch (...) {  // an error already on its way out; the sends are abandoned with it
+  }
+}
+
+bool Transport::poll(Message& into) {
+  int flag = 0;
+  MPI_Status status;
+  check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status), "MPI_Iprobe");
+  if (!flag) return false;
+  int bytes = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+  into.bytes.resize(std::size_t(bytes));
+  check_mpi(MPI_Recv(into.bytes.data(), bytes, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
+                     MPI_STATUS_IGNORE),
+            "MPI_Recv");
+  ++received_;
+  into.source = status.MPI_SOURCE;
+  into.tag = wire::tag_from_int(status.MPI_TAG);
+  return true;
+}
+
+void Transport::send(int rank, wire::Tag tag, std::vector<char> message) {
+  ++sent_;
+  reap();
+  pending_.push_back({MPI_REQUEST_NULL, std::move(message)});
+  auto& p = pending_.back();
+  check_mpi(
+      MPI_Isend(p.data.data(), int(p.data.size()), MPI_BYTE, rank, int(tag), comm_, &p.request),
+      "MPI_Isend");
+}
+
+void Transport::reap() {
+  while (!pending_.empty()) {
+    int done = 0;
+    check_mpi(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) break;
+    pending_.pop_front();
+  }
+}
+
+void Transport::flush() {
+  PoliteWait wait(PoliteWait::kWorker);
+  while (!pending_.empty()) {
+    reap();
+    if (!pending_.empty()) wait.idle();
+  }
+}
+
+void Transport::barrier() {
+  check_mpi(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+int Transport::broadcast(int value) {
+  check_mpi(MPI_Bcast(&value, 1, MPI_INT, 0, comm_), "MPI_Bcast");
+  return value;
+}
+
+std::vector<int> Transport::gather(int value) {
+  std::vector<int> all(rank_ == 0 ? std::size_t(size_) : 0);
+  check_mpi(MPI_Gather(&value, 1, MPI_INT, all.data(), 1, MPI_INT, 0, comm_), "MPI_Gather");
+  return all;
+}
+
+std::vector<std::string> Transport::gather(const std::string& bytes) {
+  const std::vector<int> lengths = gather(int(bytes.size()));
+  std::vector<int> offsets(lengths.size());
+  std::vector<char> all;
+  int total = 0;
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    offsets[i] = total;
+    total += lengths[i];
+  }
+  all.resize(std::size_t(total));
+  check_mpi(MPI_Gatherv(bytes.data(), int(bytes.size()), MPI_CHAR, all.data(), lengths.data(),
+                        offsets.data(), MPI_CHAR, 0, comm_),
+            "MPI_Gatherv");
+  std::vector<std::string> out(lengths.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i].assign(all.data() + offsets[i], std::size_t(lengths[i]));
+  return out;
+}
+
+int Transport::scatter(const std::vector<int>& values) {
+  int value = 0;
+  check_mpi(MPI_Scatter(values.data(), 1, MPI_INT, &value, 1, MPI_INT, 0, comm_), "MPI_Scatter");
+  return value;
+}
+
+void Transport::send_value(int rank, wire::Tag tag, double value) {
+  check_mpi(MPI_Send(&value, 1, MPI_DOUBLE, rank, int(tag), comm_), "MPI_Send");
+}
+
+double Transport::receive_value(int rank, wire::Tag tag) {
+  double value = 0;
+  check_mpi(MPI_Recv(&value, 1, MPI_DOUBLE, rank, int(tag), comm_, MPI_STATUS_IGNORE), "MPI_Recv");
+  return value;
+}
+
+}  // namespace amorsize::detail

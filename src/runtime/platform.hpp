@@ -1,0 +1,32 @@
+#pragma once
+// What differs between real MPI and SimGrid's SMPI: how ranks find their node, what a node is,
+// and how memory is read. CMake compiles exactly one of platform_mpi.cpp and
+// platform_smpi.cpp, so no other runtime file needs to know which it is built for.
+#include <string>
+
+#include "amorsize/run_types.hpp"
+#include "amorsize/topology.hpp"
+
+namespace amorsize::detail {
+class Transport;
+}  // namespace amorsize::detail
+
+namespace amorsize::detail::platform {
+
+/// The lowest rank on the calling rank's node (collective over the transport).
+int node_leader(Transport& transport);
+
+/// The calling rank's node, as its leader describes it.
+NodeTopology node_description();
+
+/// True where a node's cores are the ranks placed on it (a simulated node has no hwloc).
+bool cores_are_ranks();
+
+/// True where threads may run items. Under SMPI a thread must not call into the simulator,
+/// so rank 0 runs no worker threads there.
+bool threads_may_compute();
+
+/// MemAvailable of the node, or the cgroup's headroom when that is smaller.
+MemorySample default_memory_sample();
+
+}  // namespace amorsize::detail::platform

@@ -1,0 +1,83 @@
+#pragma once
+// Sampling before the plan. Rank 0 runs the first items itself (unless worker ranks already
+// fill its node's cores) while every worker rank runs probe chunks that send back each item's
+// time: one item, then twice as many each time. So no core waits for the plan, and the sample
+// grows with the allocation. Items of unknown memory run one per node at first (plus rank 0's
+// own there); the other ranks of a node join once measured items show that as many fit in its
+// memory. No MPI: probes go out through an Outbox, results come in from the coordinator.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "amorsize/profile.hpp"
+#include "amorsize/run_types.hpp"
+#include "discovery.hpp"
+#include "mpi.hpp"
+#include "pressure.hpp"
+#include "source_cursor.hpp"
+
+namespace amorsize::detail {
+
+class Sampler {
+ public:
+  /// `now`: the coordinator's clock; `stopped`: the run is stopping (no more probes).
+  Sampler(const RunOptions& options, const Layout& layout, int size, SourceCursor& source,
+          const NodePressure& pressure, Outbox& outbox, std::function<double()> now,
+          std::function<bool()> stopped);
+
+  /// Rank 0 runs sampled items too (its node has cores no worker rank takes).
+  bool rank0_samples() const { return rank0_samples_; }
+  /// The sample is complete: full, or the budget spent once every worker rank had a probe.
+  bool enough() const;
+  int probes_out() const { return probes_out_; }
+  /// Items measured.
+  std::int64_t done() const { return std::int64_t(totals_.seconds.size()); }
+  /// Their mean time so far (0 before the first).
+  double mean_item_seconds() const;
+
+  /// Sends a probe to every worker rank that may take one now.
+  void send_probes();
+  /// Sends `rank` its next probe, if it may take one now.
+  void send_probe(int rank);
+  /// A probe's result from `rank` (on `node`): its items' times.
+  void on_probe(int rank, int node, const wire::Result& result);
+
+  /// One item run by rank 0 itself.
+  struct Item {
+    std::int64_t index = 0;
+    double seconds = 0;
+    std::vector<char> results;
+    std::vector<Failure> failures;
+  };
+  /// Runs the source's next item on rank 0 (none when the source is exhausted).
+  std::optional<Item> run_local();
+
+  /// The profile the sample measured; `items` is left to the caller.
+  void fill(WorkloadProfile& profile) const;
+
+ private:
+  void open_nodes();
+  void add_item(std::int64_t index, int node, double seconds, double in, double out, double memory);
+
+  const RunOptions& options_;
+  const Layout& layout_;
+  int size_;
+  SourceCursor& source_;
+  const NodePressure& pressure_;
+  Outbox& outbox_;
+  std::function<double()> now_;
+  std::function<bool()> stopped_;
+  double began_;
+  bool rank0_samples_;
+  SampleTotals totals_;
+  std::vector<int> place_;                 // a worker rank's place on its node
+  std::vector<int> open_;                  // ranks per node that may run probes
+  std::vector<std::int64_t> probe_items_;  // items out, per rank
+  std::vector<std::int64_t> probe_bytes_;
+  std::vector<std::int64_t> next_count_;
+  int probes_out_ = 0;
+  int probed_ = 0;  // worker ranks sent a probe so far (their next_count is above 1)
+};
+
+}  // namespace amorsize::detail
