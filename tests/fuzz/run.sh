@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers with libFuzzer for a bounded time: the workload SPEC grammar, the JSON
-# readers (profile, plan, topology), task files and command templates, the journal, and the
-# HDF5 log reader. Builds the `fuzz` preset (clang, AddressSanitizer + UBSan) in build-fuzz/.
+# readers (profile, plan, topology), task files and command templates, the journal, the HDF5
+# log reader, and the runtime's wire decoders. Builds the `fuzz` preset (clang, AddressSanitizer
+# + UBSan) in build-fuzz/.
 #
 #   bash tests/fuzz/run.sh                # every target, 60 s each
 #   bash tests/fuzz/run.sh 10 json tasks  # 10 s each, two targets
@@ -14,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SECONDS_EACH=${1:-60}
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(workload json tasks journal h5log)
+((${#TARGETS[@]})) || TARGETS=(workload json tasks journal h5log wire)
 [[ $SECONDS_EACH =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: seconds must be a positive integer, not '$SECONDS_EACH'" >&2; exit 2; }
 command -v clang++ >/dev/null || { echo "run.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
