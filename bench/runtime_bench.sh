@@ -102,7 +102,9 @@ def effs(runs):
     """Efficiencies of the runs of one cell that finished."""
     out = []
     for r in runs or []:
-        e = r["result"].get("efficiency") if ok(r) else None
+        # amorsize: against the drawn item times, as the peer's figure is taken (older
+        # files and the peer have only "efficiency", taken that way)
+        e = r["result"].get("drawn_efficiency", r["result"].get("efficiency")) if ok(r) else None
         if isinstance(e, (int, float)):
             out.append(e)
     return out
@@ -391,7 +393,7 @@ if error:
     rec["stderr_tail"] = err_lines[-12:]
 with open(out, "a") as f:
     f.write(json.dumps(rec) + "\n")
-eff = result.get("efficiency") if isinstance(result, dict) else None
+eff = result.get("drawn_efficiency", result.get("efficiency")) if isinstance(result, dict) else None
 print("  P=%s %-7s %-5s %-8s %-7s %s (%.1f s)" % (P, wl, mean, runner, variant,
       "eff %.2f" % eff if error is None else "ERR: " + error, float(t1) - float(t0)),
       file=sys.stderr)

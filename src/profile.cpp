@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "amorsize/error.hpp"
 #include "json_util.hpp"
@@ -224,6 +225,11 @@ double process_cpu_seconds() {
 
 namespace {
 thread_local std::uint64_t noted_item_memory = 0;
+thread_local double noted_item_cpu = 0;
+}  // namespace
+
+double take_noted_item_cpu() {
+  return std::exchange(noted_item_cpu, 0.0);
 }
 
 std::uint64_t take_noted_item_memory() {
@@ -240,6 +246,10 @@ std::uint64_t resident_bytes() {
 }
 
 }  // namespace detail
+
+void note_item_cpu(double seconds) {
+  if (seconds > 0) detail::noted_item_cpu += seconds;
+}
 
 void note_item_memory(std::uint64_t bytes) {
   detail::noted_item_memory = std::max(detail::noted_item_memory, bytes);

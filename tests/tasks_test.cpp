@@ -312,6 +312,7 @@ TEST(Journal, TasksOutOfOrderAndHugeNumbersCostNoMemory) {
     for (std::int64_t t : std::vector<std::int64_t>{5, 3, 4, 1, 99999999999, 2, 7})
       j.record(t, 0, 10);
     EXPECT_EQ(j.done_count(), 7);
+    j.sync();
   }
   Journal j(path, "print", true);
   EXPECT_EQ(j.done_count(), 7);
@@ -319,6 +320,23 @@ TEST(Journal, TasksOutOfOrderAndHugeNumbersCostNoMemory) {
     EXPECT_TRUE(j.done(t)) << t;
   for (std::int64_t t : std::vector<std::int64_t>{0, 6, 8, 99999999998, 100000000000})
     EXPECT_FALSE(j.done(t)) << t;
+  std::remove(path.c_str());
+}
+
+// A record reaches the file only once synced, after the output it describes: a run that ends
+// on an error (a full disk under the output) must not leave the journal ahead of the output.
+TEST(Journal, RecordsNotSyncedAreDropped) {
+  const std::string path = temp("unsynced.journal");
+  {
+    Journal j(path, "print", false);
+    j.record(1, 0, 10);
+    j.sync();
+    j.record(2, 0, 20);  // its output never reached the disk
+  }
+  Journal j(path, "print", true);
+  EXPECT_TRUE(j.done(1));
+  EXPECT_FALSE(j.done(2));
+  EXPECT_EQ(j.output_bytes(), 10u);
   std::remove(path.c_str());
 }
 

@@ -444,6 +444,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       TaskResult r = run_task(task_template.command_for(t), task_options, stop_requested, grace);
       r.number = t.number;
       note_item_memory(r.max_rss_bytes);  // so the plan fits tasks into each node's memory
+      note_item_cpu(r.cpu_seconds);       // its work, for the efficiency
       return r;
     };
 
@@ -452,12 +453,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     try {
       report = run(MPI_COMM_WORLD, TaskSource(in, journal.get(), total), work, sink, options);
     } catch (const std::exception& e) {
-      // Rank 0 failed mid-run (the output's disk is full, ...): the other ranks are waiting
-      // for work and would wait in MPI_Finalize forever. Say why, keep what the journal has,
-      // and end the job.
-      std::fprintf(stderr, "amorsize: %s\n", e.what());
-      std::fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, 1);
+      // A failure outside a task (the output's disk is full, ...) ended the run on every rank;
+      // rank 0's message names the rank and the reason. The journal keeps what was written.
+      if (rank == 0) {
+        std::fprintf(stderr, "amorsize: %s\n", e.what());
+        std::fflush(stderr);
+      }
+      return 1;
     }
     const double rss = max_rss_bytes();
     double worker_rss = 0;  // the largest of the other ranks

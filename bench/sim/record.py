@@ -95,7 +95,7 @@ def main():
             prediction = f"{predicted:.3f} / {makespan:.3f} s ({predicted / makespan:.2f})"
         messages = r.get("messages")
         cells += [f"{r.get('workers')} ({r.get('cores')})", a.workload, a.mean, a.mode,
-                  str(plan.get("hierarchy", "-")), f"{r.get('efficiency', 0):.3f}",
+                  str(plan.get("hierarchy", "-")), f"{r.get('drawn_efficiency', r.get('efficiency', 0)):.3f}",
                   str(r.get("chunks")),
                   rate(messages / makespan) if messages is not None and makespan > 0 else "-",
                   prediction, str(r.get("exactly_once")).lower(), f"{a.wall:.1f}"]

@@ -84,15 +84,15 @@ if not lines:
 r = json.loads(lines[-1])
 floor = float(sys.argv[2])
 predicted = r.get("plan", {}).get("predicted_makespan_seconds")
-print(f"workers {r['workers']}, cores {r['cores']}, items {r['items']}: makespan {r['makespan_s']:.3f} s "
-      f"(simulated), lower bound {r['lower_bound_s']:.3f} s, efficiency {r['efficiency']:.3f}, "
+print(f"workers {r['workers']}, cores {r['cores']}, items {r['items']}: wall {r['wall_s']:.3f} s "
+      f"(simulated), lower bound {r['drawn_lower_bound_s']:.3f} s, efficiency {r['drawn_efficiency']:.3f}, "
       f"{r['chunks']} chunks, {r['messages']} coordinator messages, predicted makespan {predicted}, "
       f"hierarchy {r.get('plan', {}).get('hierarchy')}")
 problems = []
 if r.get("exactly_once") is not True:
     problems.append("exactly_once is not true")
-if not r.get("efficiency", 0) >= floor:
-    problems.append(f"efficiency {r.get('efficiency')} is below the floor {floor}")
+if not r.get("drawn_efficiency", 0) >= floor:
+    problems.append(f"efficiency {r.get('drawn_efficiency')} is below the floor {floor}")
 if not isinstance(predicted, (int, float)) or predicted <= 0:
     problems.append(f"plan.predicted_makespan_seconds is {predicted!r}, expected a positive number")
 if problems:

@@ -26,7 +26,9 @@ for path in args:
         rows[key][s["mode"]] = (s, res)
 
 def eff(cell):
-    return "%.3f" % cell[1]["efficiency"] if cell and cell[1] else "ERR" if cell else "–"
+    # Against the drawn item times (older files: "efficiency", taken that way).
+    e = cell[1].get("drawn_efficiency", cell[1].get("efficiency")) if cell and cell[1] else None
+    return "%.3f" % e if e is not None else "ERR" if cell else "–"
 
 print("| ranks (nodes x 32) | items | planner chose | efficiency | flat forced | leaders forced |"
       " coordinator msgs/s | predicted / simulated makespan | exactly once |")

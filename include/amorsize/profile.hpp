@@ -89,7 +89,15 @@ double byte_size(const T& value) {
 /// caps workers per node by it.
 void note_item_memory(std::uint64_t bytes);
 
+/// Tells amorsize how much CPU time the item running on this thread used outside this thread,
+/// e.g. the child processes it ran (`amorsize run` notes each task's, from wait4) or threads
+/// it started. The run's efficiency counts an item's work as the CPU time of its thread plus
+/// what it notes (see RunReport::work_seconds).
+void note_item_cpu(double seconds);
+
 namespace detail {
+/// CPU seconds noted by note_item_cpu() on this thread since the last call; resets it to 0.
+double take_noted_item_cpu();
 /// CPU seconds used by this process (all threads) so far.
 double process_cpu_seconds();
 /// Resident set size of this process now, in bytes (0 when unknown).

@@ -17,6 +17,19 @@
 /// (index, result) for every item exactly once, and may return `false` to stop the run.
 /// Items and results travel with Boost.Serialization; trivially copyable types are copied as
 /// bytes.
+///
+/// Errors. An item that throws is a failure of that item: it is recorded in the report and the
+/// run goes on. An error outside an item - the sink or the source throws, an item or message
+/// cannot be unpacked, MPI fails - on any rank ends the run on every rank once each has
+/// finished the chunk it is running, and `run` throws on every rank: on rank 0 the original
+/// exception (or, when another rank failed, an amorsize::error naming that rank and its
+/// error), on the others an amorsize::error naming the rank that failed and why (or their own
+/// exception, if they failed). No message of the run is left in flight: the communicator can
+/// be used at once, by another `run` too. With `RunOptions::on_error = OnError::abort` the
+/// failing rank calls MPI_Abort on the communicator instead.
+///
+/// The runtime talks on its own duplicate of `comm` (MPI_Comm_dup, freed when `run` returns),
+/// so its messages never meet the application's.
 #include <mpi.h>
 
 #include <algorithm>
@@ -165,28 +178,33 @@ class TypedCodec final : public Codec {
   }
   std::optional<std::int64_t> size() const override { return source_.size(); }
 
-  std::int64_t execute(std::int64_t first, std::int64_t count, const char* in, std::size_t size,
-                       std::vector<char>& out, std::vector<Failure>& failures,
-                       std::vector<double>* item_seconds, const std::function<bool()>* go_on,
-                       std::size_t* consumed) override {
-    const char* p = in;
-    const char* end = in + size;
+  void execute(const ExecuteIn& in, ExecuteOut& out) override {
+    const char* p = in.items;
+    const char* end = in.items + in.size;
+    // One clock read per item: each item's time, the longest, and the stop rule.
+    double t = node_clock_seconds();
     std::int64_t i = 0;
-    for (; i < count; ++i) {
-      if (i > 0 && go_on && !(*go_on)()) break;
+    for (; i < in.count; ++i) {
       Item item = unpack<Item>(p, end);
-      const double start = item_seconds ? node_clock_seconds() : 0;
       try {
-        pack(fn_(item), out);
+        pack(fn_(item), out.results);
       } catch (const std::exception& e) {
-        failures.push_back({first + i, e.what()});
+        out.failures.push_back({in.first + i, e.what()});
       } catch (...) {
-        failures.push_back({first + i, "unknown exception"});
+        out.failures.push_back({in.first + i, "unknown exception"});
       }
-      if (item_seconds) item_seconds->push_back(node_clock_seconds() - start);
+      const double now = node_clock_seconds();
+      const double seconds = now - t;
+      t = now;
+      out.longest_item_seconds = std::max(out.longest_item_seconds, seconds);
+      if (in.time_each_item) out.item_seconds.push_back(seconds);
+      if (in.stop_after_item_seconds > 0 && seconds > in.stop_after_item_seconds) {
+        ++i;
+        break;
+      }
     }
-    if (consumed) *consumed = std::size_t(p - in);
-    return i;
+    out.ran = i;
+    out.consumed = std::size_t(p - in.items);
   }
 
   std::size_t item_bytes(const char* in, std::size_t size, std::int64_t n) const override {

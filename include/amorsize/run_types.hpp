@@ -1,6 +1,7 @@
 #pragma once
 /// \file run_types.hpp
 /// Options and report of amorsize::run (see run.hpp), free of MPI and Boost.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -62,6 +63,12 @@ class Recorder {
   virtual void on_pressure(int /*node*/, double /*seconds*/, bool /*pressured*/) {}
 };
 
+/// What an error outside an item does (see RunOptions::on_error).
+enum class OnError {
+  end_run,  ///< every rank ends the run and `run` throws on every rank
+  abort,    ///< the failing rank calls MPI_Abort on the communicator
+};
+
 struct RunOptions {
   PlanOptions plan;  ///< schedule, order, chunk bounds, memory threshold, ...
   /// Items measured before planning, run by rank 0 and, at the same time, in probe chunks on the
@@ -91,6 +98,11 @@ struct RunOptions {
   /// Receives the calling rank, so a test can put one node under pressure.
   std::function<MemorySample(int rank)> memory_probe;
   Recorder* recorder = nullptr;  ///< observes the run on rank 0 (not owned)
+  /// An error outside an item (a sink or source that throws, a message or item that cannot be
+  /// read, an MPI error) on any rank: with `end_run` every rank stops once its current chunk
+  /// is done and `run` throws on every rank (see run.hpp); with `abort` the failing rank calls
+  /// MPI_Abort on the communicator, ending every process in it.
+  OnError on_error = OnError::end_run;
 };
 
 struct RunReport {
@@ -102,10 +114,17 @@ struct RunReport {
   int ranks = 0;
   int cores = 0;  ///< physical cores of the allocation
   double makespan_seconds = 0;
-  double plan_seconds = 0;             ///< topology, sampling and planning
-  double compute_seconds = 0;          ///< sum of measured item times
-  double lower_bound_seconds = 0;      ///< max(compute / cores, longest sampled item)
-  double efficiency = 0;               ///< lower bound / makespan
+  double plan_seconds = 0;     ///< topology, sampling and planning
+  double compute_seconds = 0;  ///< sum of measured item times (wall)
+  /// Sum of the items' work: the CPU time of the thread that ran each item, plus the CPU time
+  /// it noted for its child processes (note_item_cpu; `amorsize run` notes each task's). A
+  /// core shared with other work stretches an item's wall time but not its work.
+  double work_seconds = 0;
+  /// The run's longest item, its wall time scaled by its chunk's CPU share (work / wall, at
+  /// most 1), so that sharing a core does not lengthen it either.
+  double longest_item_seconds = 0;
+  double lower_bound_seconds = 0;      ///< lower_bound_seconds(work, longest item, cores)
+  double efficiency = 0;               ///< efficiency(lower bound, makespan)
   double coordinator_cpu_seconds = 0;  ///< CPU time of the coordinator's own thread
   std::int64_t returned_items = 0;     ///< items handed back unstarted by a chunk that ran long
   std::int64_t messages = 0;  ///< messages the coordinator sent and received (start-up excluded)
@@ -115,5 +134,16 @@ struct RunReport {
   bool stopped = false;              ///< the sink, fail_fast or a drain ended the run early
   bool drained = false;              ///< stop_requested ended it
 };
+
+/// The makespan no schedule can beat on `cores` cores: max(work / cores, longest item).
+inline double lower_bound_seconds(double work_seconds, double longest_item_seconds, int cores) {
+  return cores > 0 ? std::max(work_seconds / cores, longest_item_seconds) : longest_item_seconds;
+}
+
+/// amorsize's one efficiency: the lower bound over the makespan. A run that loses cores (two
+/// workers bound to one core, say) does less work per second of makespan, and shows it.
+inline double efficiency(double lower_bound_seconds, double makespan_seconds) {
+  return makespan_seconds > 0 ? lower_bound_seconds / makespan_seconds : 0;
+}
 
 }  // namespace amorsize

@@ -100,12 +100,13 @@ struct TaskResult {
   std::uint64_t spill_bytes = 0;    ///< its size
   std::string err;                  ///< standard error (bounded by max_stderr_bytes)
   std::uint64_t max_rss_bytes = 0;  ///< peak resident set of the task (its largest process)
+  double cpu_seconds = 0;  ///< user + system CPU time of the task and its children, all attempts
   bool ok() const { return status == 0 && !timed_out && !abandoned; }
   std::uint64_t output_bytes() const { return spill.empty() ? out.size() : spill_bytes; }
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& number& status& timed_out& abandoned& attempts& seconds& out& spill& spill_bytes& err&
-        max_rss_bytes;
+        max_rss_bytes& cpu_seconds;
   }
 };
 
@@ -141,7 +142,8 @@ class Journal {
   std::int64_t done_count() const { return done_count_; }
   /// Output bytes already written by the tasks journaled so far.
   std::uint64_t output_bytes() const { return output_bytes_; }
-  /// Records `task` as done, with its status and the output size after its result.
+  /// Records `task` as done, with its status and the output size after its result. The record
+  /// reaches the file at the next sync(); one not synced when the journal closes is dropped.
   void record(std::int64_t task, int status, std::uint64_t output_end);
   /// Makes everything recorded durable (the output file must have been synced first).
   void sync();
@@ -151,6 +153,7 @@ class Journal {
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
+  std::string pending_;  // records since the last sync()
   /// Done tasks as ranges [first, end): a few entries however many tasks, whatever numbers a
   /// damaged journal holds.
   std::map<std::int64_t, std::int64_t> done_;

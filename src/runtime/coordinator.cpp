@@ -4,6 +4,7 @@
 
 #include "chunk_runner.hpp"
 #include "clock.hpp"
+#include "ending.hpp"
 #include "platform.hpp"
 
 namespace amorsize::detail {
@@ -43,10 +44,21 @@ double Coordinator::now() const {
 }
 
 RunReport Coordinator::run() {
+  try {
+    work();
+  } catch (...) {
+    fail(std::current_exception());
+  }
+  end();
+  if (failure_) std::rethrow_exception(failure_);
+  finish_report();
+  return report_;
+}
+
+void Coordinator::work() {
   if (options_.profile) {
     profile_ = *options_.profile;
     profile_.items = codec_.size();
-    longest_item_ = profile_.item_seconds_max;
   } else {
     sample();
   }
@@ -57,12 +69,56 @@ RunReport Coordinator::run() {
   if (!sampled_all && plan_.serial && options_.allow_serial) run_serially();
   if (!(source_.exhausted() || stopped_) && !(plan_.serial && options_.allow_serial))
     run_parallel();
-  for (int r = 1; r < size_; ++r)
-    if (led_.empty() || !led_[std::size_t(r)])
-      transport_.send(r, wire::Tag::kStop, wire::encode_stop());
+}
+
+// An error outside an item, here or (kAbort) on another rank: the run ends on every rank.
+void Coordinator::fail(std::exception_ptr failure) {
+  if (options_.on_error == OnError::abort) transport_.abort(1);
+  if (failure_) return;
+  failure_ = failure;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const remote_failure& f) {
+    verdict_ = {f.rank(), f.reason()};
+  } catch (...) {
+    verdict_ = {0, remote_failure::reason_of(0, describe(failure))};
+  }
+}
+
+// Every rank gets its last message from rank 0 (kStop, or kAbort after a failure), answers
+// kDone, and gets the verdict; what still arrives meanwhile (results, hand-backs) is dropped.
+void Coordinator::end() {
+  if (local_) {  // its threads finish the chunks they have begun
+    local_->cancel();
+    local_.reset();
+  }
+  for (int r = 1; r < size_; ++r) {
+    const int leader = leader_of_.empty() ? -1 : leader_of_[std::size_t(r)];
+    if (failure_) {
+      transport_.send(r, wire::Tag::kAbort, wire::encode(wire::Abort{leader, verdict_.message}));
+    } else if (leader < 0) {  // a leader stops the ranks it feeds
+      transport_.send(r, wire::Tag::kStop, wire::encode_empty());
+    }
+  }
+  std::vector<bool> done(std::size_t(size_), false);
+  int left = size_ - 1;
+  PoliteWait wait(PoliteWait::kCoordinator, 1e-3);
+  Message m;
+  while (left > 0) {
+    if (!transport_.poll(m)) {
+      wait.idle();
+      continue;
+    }
+    wait.reset();
+    if (m.tag == wire::Tag::kDone && !done[std::size_t(m.source)]) {
+      done[std::size_t(m.source)] = true;
+      --left;
+    }
+    if (m.tag == wire::Tag::kAbort && !failure_)  // a rank failed after its last chunk
+      fail(std::make_exception_ptr(remote_failure(m.source, wire::decode_abort(m.bytes).message)));
+  }
+  for (int r = 1; r < size_; ++r) transport_.send(r, wire::Tag::kVerdict, wire::encode(verdict_));
   transport_.flush();
-  finish_report();
-  return report_;
 }
 
 void Coordinator::sample() {
@@ -89,14 +145,14 @@ void Coordinator::sample() {
       continue;
     }
     if (auto item = sampler.run_local()) {
-      account(0, 1, item->seconds, item->failures);
-      reorder_.accept(item->index, 1, std::move(item->results), std::move(item->failures), 0);
+      account(0, item->header, item->failures);
+      reorder_.accept(item->header.first, 1, std::move(item->results), std::move(item->failures),
+                      0);
     }
   }
   while (sampler.probes_out() > 0) take_messages() ? wait.reset() : wait.idle();
   report_.sampled = sampler.done();
   sampler.fill(profile_);
-  longest_item_ = profile_.item_seconds_max;
   profile_.items = source_.left();
 }
 
@@ -196,7 +252,7 @@ void Coordinator::run_parallel() {
 // Which ranks work, as the plan has it; node leaders learn which ranks they feed.
 void Coordinator::start_workers() {
   const Assignment a = assign_workers(plan_, layout_, size_, platform::threads_may_compute());
-  led_.assign(std::size_t(size_), false);
+  leader_of_.assign(std::size_t(size_), -1);
   for (const auto& [rank, node] : a.direct) dispatcher_->add_worker(rank, node);
   const double planned_chunk = double(plan_.chunk_size) * plan_.item_seconds_mean;
   for (std::size_t n = 0; n < a.led.size(); ++n) {
@@ -205,7 +261,7 @@ void Coordinator::start_workers() {
     transport_.send(leader, wire::Tag::kLead,
                     wire::encode(wire::Lead{plan_.inflight_per_worker, planned_chunk, a.led[n]}));
     dispatcher_->add_leader(leader, int(n), int(a.led[n].size()));
-    for (auto r : a.led[n]) led_[std::size_t(r)] = true;
+    for (auto r : a.led[n]) leader_of_[std::size_t(r)] = leader;
   }
   const int threads = a.threads > 0 ? a.threads : dispatcher_->empty() ? 1 : 0;
   if (threads > 0) {  // (with no slot at all, the coordinator computes after all)
@@ -248,6 +304,8 @@ void Coordinator::on_message(Message& m) {
       if (phase_ != Phase::kParallel) break;
       dispatcher_->take_return(wire::decode_return(m.bytes));
       return;
+    case wire::Tag::kAbort:
+      throw remote_failure(m.source, wire::decode_abort(m.bytes).message);
     default:
       break;
   }
@@ -258,7 +316,7 @@ void Coordinator::on_message(Message& m) {
 void Coordinator::on_probe(int rank, wire::Result r) {
   const int node = layout_.node_of_rank[std::size_t(rank)];
   sampler_->on_probe(rank, node, r);
-  account(node, r.header.count, r.header.compute_seconds, r.failures);
+  account(node, r.header, r.failures);
   set_pressure(node, r.header.pressured != 0, r.header.memory_wtime);
   reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);
@@ -313,15 +371,17 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
     ++report_.chunks;
     if (options_.recorder) options_.recorder->on_chunk(c);
   }
-  account(rec.node, h.count, h.compute_seconds, r.failures);
+  account(rec.node, h, r.failures);
   reorder_.accept(h.first, h.count, std::move(r.results), std::move(r.failures), chunks);
 }
 
-void Coordinator::account(int node, std::int64_t items, double compute_seconds,
+void Coordinator::account(int node, const wire::ResultHeader& h,
                           const std::vector<Failure>& failures) {
-  report_.items += items;
-  report_.compute_seconds += compute_seconds;
-  if (std::size_t(node) < busy_.size()) busy_[std::size_t(node)] += compute_seconds;
+  report_.items += h.count;
+  report_.compute_seconds += h.compute_seconds;
+  report_.work_seconds += h.work_seconds;
+  report_.longest_item_seconds = std::max(report_.longest_item_seconds, h.longest_item_seconds);
+  if (std::size_t(node) < busy_.size()) busy_[std::size_t(node)] += h.compute_seconds;
   for (const auto& f : failures) report_.failures.push_back(f);
   if (!failures.empty() && options_.fail_fast) stopped_ = true;
 }
@@ -359,10 +419,9 @@ void Coordinator::finish_report() {
   report_.messages = transport_.sent() + transport_.received();
   report_.pressure_events = pressure_.events();
   if (dispatcher_) report_.returned_items = dispatcher_->returned_items();
-  if (report_.cores > 0)
-    report_.lower_bound_seconds = std::max(report_.compute_seconds / report_.cores, longest_item_);
-  report_.efficiency =
-      report_.makespan_seconds > 0 ? report_.lower_bound_seconds / report_.makespan_seconds : 0;
+  report_.lower_bound_seconds =
+      lower_bound_seconds(report_.work_seconds, report_.longest_item_seconds, report_.cores);
+  report_.efficiency = efficiency(report_.lower_bound_seconds, report_.makespan_seconds);
 }
 
 }  // namespace amorsize::detail

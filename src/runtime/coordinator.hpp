@@ -2,6 +2,7 @@
 // Rank 0: samples the workload (or takes a known profile), plans, then runs the items, serially
 // while parallel does not pay, else by streaming chunks to the workers on demand, and delivers
 // every result to the sink once, in order when the plan asks.
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -42,6 +43,9 @@ class Coordinator {
   };
 
   double now() const;
+  void work();
+  void fail(std::exception_ptr failure);
+  void end();
   void sample();
   void make_plan();
   void run_serially();
@@ -53,8 +57,7 @@ class Coordinator {
   void on_message(Message& m);
   void on_probe(int rank, wire::Result result);
   void on_result(wire::Result result, std::optional<double> serial_dispatch);
-  void account(int node, std::int64_t items, double compute_seconds,
-               const std::vector<Failure>& failures);
+  void account(int node, const wire::ResultHeader& h, const std::vector<Failure>& failures);
   void set_pressure(int node, bool pressured, double when);
   void deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
                const std::vector<Failure>& failures);
@@ -81,9 +84,10 @@ class Coordinator {
   Route route_;
   std::optional<Sampler> sampler_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::vector<bool> led_;  // ranks fed by a node leader (the leader stops them)
+  std::vector<int> leader_of_;  // per rank: the node leader that feeds it, or -1
+  std::exception_ptr failure_;  // what ended the run early: rank 0's own, or a remote_failure
+  wire::Verdict verdict_;
   std::vector<double> busy_;
-  double longest_item_ = 0;
   bool stopped_ = false;
   bool sink_closed_ = false;
 };

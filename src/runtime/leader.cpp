@@ -2,50 +2,84 @@
 
 #include <algorithm>
 
+#include <set>
+
+#include "ending.hpp"
 #include "polite_wait.hpp"
 
 namespace amorsize::detail {
 
-Leader::Leader(Transport& transport, const RunOptions& options, const wire::Lead& lead)
+Leader::Leader(Transport& transport, const RunOptions& options, const wire::Lead& lead,
+               std::exception_ptr failure)
     : transport_(transport),
+      policy_(options.on_error),
       memory_(options, transport.rank()),
       inflight_(std::max(1, lead.inflight)),
-      chunk_seconds_(lead.chunk_seconds) {
+      chunk_seconds_(lead.chunk_seconds),
+      failure_(std::move(failure)) {
   for (auto r : lead.workers) workers_.push_back({r, 0});
 }
 
 void Leader::run() {
   PoliteWait wait(PoliteWait::kCoordinator, chunk_seconds_);
-  while (true) {
+  // Until rank 0 stops this node (and every batch is answered), aborts the run, or this rank
+  // fails.
+  while (!failure_ && !aborted_ && !(stopped_ && batches_.empty())) {
     bool progress = false;
-    for (Message m; transport_.poll(m);) {
-      on_message(m);
-      progress = true;
-    }
-    if (feed()) progress = true;
-    transport_.reap();
-    if (stop_ && batches_.empty()) break;
-    if (!progress) {
-      // Idle: tell the coordinator when the node's memory pressure has cleared.
-      const auto memory = memory_.read();
-      if (reported_pressure_ && !memory.pressured) {
-        transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, memory.when}));
-        reported_pressure_ = false;
+    try {
+      for (Message m; transport_.poll(m);) {
+        on_message(m);
+        progress = true;
       }
-      wait.idle();
-    } else {
-      wait.reset();
+      if (feed()) progress = true;
+      transport_.reap();
+      if (!progress) say_when_pressure_clears();
+    } catch (...) {
+      failure_ = std::current_exception();
+      report_failure(transport_, policy_, failure_);
     }
+    progress ? wait.reset() : wait.idle();
   }
-  for (const auto& w : workers_) transport_.send(w.rank, wire::Tag::kStop, wire::encode_stop());
-  transport_.flush();
+  finish();
+}
+
+// Stops the ranks it feeds and waits for their kDone and for rank 0's last message (kStop or
+// kAbort), dropping whatever else still arrives; then kDone to rank 0, and the verdict.
+void Leader::finish() {
+  for (const auto& w : workers_) transport_.send(w.rank, wire::Tag::kStop, wire::encode_empty());
+  std::set<int> done;
+  PoliteWait wait(PoliteWait::kWorker);
+  Message m;
+  while (done.size() < workers_.size() || !(stopped_ || aborted_)) {
+    if (!transport_.poll(m)) {
+      wait.idle();
+      continue;
+    }
+    if (m.tag == wire::Tag::kDone) done.insert(m.source);
+    if (m.source == 0 && m.tag == wire::Tag::kStop) stopped_ = true;
+    if (m.source == 0 && m.tag == wire::Tag::kAbort) aborted_ = true;
+  }
+  transport_.send(0, wire::Tag::kDone, wire::encode_empty());
+  await_verdict(transport_, failure_);
+}
+
+void Leader::say_when_pressure_clears() {
+  const auto memory = memory_.read();
+  if (reported_pressure_ && !memory.pressured) {
+    transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, memory.when}));
+    reported_pressure_ = false;
+  }
 }
 
 void Leader::on_message(Message& m) {
   switch (m.tag) {
     case wire::Tag::kStop:
-      wire::decode_stop(m.bytes);
-      stop_ = true;
+      wire::decode_empty(m.bytes, m.tag);
+      stopped_ = true;
+      return;
+    case wire::Tag::kAbort:
+      (void)wire::decode_abort(m.bytes);
+      aborted_ = true;
       return;
     case wire::Tag::kBatch:
       take_batch(wire::decode_batch(m.bytes));
@@ -120,6 +154,8 @@ void Leader::finish(Batch& batch) {
     const auto& h = d.result.header;
     r.compute_seconds += h.compute_seconds;
     r.cpu_seconds += h.cpu_seconds;
+    r.work_seconds += h.work_seconds;
+    r.longest_item_seconds = std::max(r.longest_item_seconds, h.longest_item_seconds);
     r.start_wtime = std::min(r.start_wtime, h.start_wtime);
     r.end_wtime = std::max(r.end_wtime, h.end_wtime);
     if (d.memory.when > memory.when) memory = d.memory;

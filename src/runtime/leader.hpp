@@ -5,6 +5,7 @@
 // answered as a whole.
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <map>
 #include <vector>
 
@@ -16,8 +17,11 @@ namespace amorsize::detail {
 
 class Leader {
  public:
-  Leader(Transport& transport, const RunOptions& options, const wire::Lead& lead);
-  /// Until kStop and every batch answered; then stops the ranks it feeds.
+  /// `failure`: this rank failed before it could lead (it only ends the run for its ranks).
+  Leader(Transport& transport, const RunOptions& options, const wire::Lead& lead,
+         std::exception_ptr failure = nullptr);
+  /// Until kStop and every batch answered (or the run is aborted); then ends the run for the
+  /// ranks it feeds and for itself (throws if the run failed).
   void run();
 
  private:
@@ -37,12 +41,15 @@ class Leader {
   };
 
   void on_message(Message& m);
+  void finish();
+  void say_when_pressure_clears();
   void take_batch(const wire::Batch& batch);
   void take_result(int rank, wire::Result result);
   void finish(Batch& batch);
   bool feed();
 
   Transport& transport_;
+  OnError policy_;
   MemoryWatch memory_;
   int inflight_ = 2;
   double chunk_seconds_ = 0;
@@ -51,7 +58,9 @@ class Leader {
   std::map<std::int64_t, Batch> batches_;
   std::map<std::int64_t, std::pair<std::int64_t, std::size_t>> part_of_;  // part -> batch, index
   std::int64_t next_part_ = 0;
-  bool stop_ = false;
+  std::exception_ptr failure_;
+  bool stopped_ = false;  // rank 0's kStop came
+  bool aborted_ = false;  // rank 0's kAbort came
   bool reported_pressure_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "local_pool.hpp"
 
+#include <utility>
+
 #include "chunk_runner.hpp"
 
 namespace amorsize::detail {
@@ -27,10 +29,16 @@ void LocalPool::push(std::vector<char> chunk) {
 
 std::optional<wire::Result> LocalPool::pop_result() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   if (done_.empty()) return std::nullopt;
   std::optional<wire::Result> r(std::move(done_.front()));
   done_.pop_front();
   return r;
+}
+
+void LocalPool::cancel() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  todo_.clear();
 }
 
 void LocalPool::loop() {
@@ -43,9 +51,14 @@ void LocalPool::loop() {
       chunk = std::move(todo_.front());
       todo_.pop_front();
     }
-    wire::Result result = run_chunk(codec_, wire::decode_chunk(chunk));
-    std::lock_guard<std::mutex> lock(mutex_);
-    done_.push_back(std::move(result));
+    try {
+      wire::Result result = run_chunk(codec_, wire::decode_chunk(chunk));
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.push_back(std::move(result));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // coordinator's thread makes every MPI call; these threads only run items.
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -23,8 +24,11 @@ class LocalPool {
   int size() const { return int(threads_.size()); }
   /// Queues an encoded kChunk message.
   void push(std::vector<char> chunk);
-  /// A finished chunk's result, if one is waiting.
+  /// A finished chunk's result, if one is waiting; rethrows an error a thread met outside an
+  /// item (an item that cannot be unpacked).
   std::optional<wire::Result> pop_result();
+  /// Drops the chunks no thread has started (the run is ending on an error).
+  void cancel();
 
  private:
   void loop();
@@ -35,6 +39,7 @@ class LocalPool {
   std::deque<std::vector<char>> todo_;
   std::deque<wire::Result> done_;
   bool closing_ = false;
+  std::exception_ptr failure_;
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,7 @@
 #include "mpi.hpp"
 
+#include <cstdlib>
+
 #include "polite_wait.hpp"
 
 namespace amorsize::detail {
@@ -12,9 +14,11 @@ void check_mpi(int rc, const char* what) {
   throw error(std::string("amorsize: ") + what + " failed: " + std::string(text, length));
 }
 
-Transport::Transport(MPI_Comm comm) : comm_(comm) {
-  check_mpi(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
-  check_mpi(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+Transport::Transport(MPI_Comm comm) {
+  check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
 }
 
 Transport::~Transport() {
@@ -22,6 +26,12 @@ Transport::~Transport() {
     flush();
   } catch (...) {  // an error already on its way out; the sends are abandoned with it
   }
+  MPI_Comm_free(&comm_);
+}
+
+void Transport::abort(int code) {
+  MPI_Abort(comm_, code);
+  std::abort();  // MPI_Abort does not return; if it did, the process must not go on
 }
 
 bool Transport::poll(Message& into) {

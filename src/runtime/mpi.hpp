@@ -31,10 +31,12 @@ class Outbox {
   virtual void send(int rank, wire::Tag tag, std::vector<char> message) = 0;
 };
 
+/// The runtime's messages travel on a private duplicate of the caller's communicator, so they
+/// never meet the application's; MPI errors on it are returned and thrown, not fatal.
 class Transport final : public Outbox {
  public:
   explicit Transport(MPI_Comm comm);
-  ~Transport() override;  // waits for the sends still queued
+  ~Transport() override;  // waits for the sends still queued, then frees the duplicate
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
@@ -67,6 +69,9 @@ class Transport final : public Outbox {
   /// One double to `rank`, and one back from it (clock pings).
   void send_value(int rank, wire::Tag tag, double value);
   double receive_value(int rank, wire::Tag tag);
+
+  /// Ends every process of the communicator (RunOptions::on_error = abort).
+  [[noreturn]] void abort(int code);
 
  private:
   struct Pending {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chunk_runner.hpp"
+
 namespace amorsize::detail {
 
 Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, SourceCursor& source,
@@ -88,18 +90,20 @@ void Sampler::on_probe(int r, int node, const wire::Result& result) {
 std::optional<Sampler::Item> Sampler::run_local() {
   std::vector<char> items;
   Item item;
-  item.index = source_.next();
+  auto& h = item.header;
+  h.first = source_.next();
   if (source_.pull(1, items) == 0) return std::nullopt;
-  std::vector<double> t;
-  const std::uint64_t memory_start = item_memory_start();
-  const double cpu0 = process_cpu_seconds();
-  source_.codec().execute(item.index, 1, items.data(), items.size(), item.results, item.failures,
-                          &t);
-  totals_.cpu_seconds += process_cpu_seconds() - cpu0;
-  totals_.wall_seconds += t.front();
-  item.seconds = t.front();
-  add_item(item.index, 0, item.seconds, double(items.size()), double(item.results.size()),
-           double(item_memory_since(memory_start)));
+  // One item through the chunk runner's measures: its time, CPU, work and memory.
+  wire::Result r =
+      run_chunk(source_.codec(),
+                {wire::ChunkHeader{-1, h.first, 1, wire::kMeasureItems}, wire::ByteView(items)});
+  h = r.header;
+  totals_.cpu_seconds += h.cpu_seconds;
+  totals_.wall_seconds += h.compute_seconds;
+  add_item(h.first, 0, r.item_seconds.front(), double(items.size()), double(r.results.size()),
+           r.memory_growth_bytes);
+  item.results = std::move(r.results);
+  item.failures = std::move(r.failures);
   open_nodes();
   return item;
 }

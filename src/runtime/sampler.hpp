@@ -45,8 +45,7 @@ class Sampler {
 
   /// One item run by rank 0 itself.
   struct Item {
-    std::int64_t index = 0;
-    double seconds = 0;
+    wire::ResultHeader header;  // first = its index; its times and work
     std::vector<char> results;
     std::vector<Failure> failures;
   };

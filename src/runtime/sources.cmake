@@ -6,6 +6,7 @@ set(AMORSIZE_RUNTIME_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/wire.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mpi.cpp
   ${CMAKE_CURRENT_LIST_DIR}/discovery.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ending.cpp
   ${CMAKE_CURRENT_LIST_DIR}/chunk_runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/local_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/worker.cpp

@@ -84,6 +84,16 @@ std::vector<Failure> get_failures(Reader& in, std::int64_t n) {
   return failures;
 }
 
+// A fixed header, then bytes (a chunk's or a hand-back's items).
+template <class Header>
+std::vector<char> header_then(const Header& header, ByteView bytes) {
+  std::vector<char> out;
+  out.reserve(sizeof header + bytes.size);
+  put(out, header);
+  put(out, bytes);
+  return out;
+}
+
 void check_items(Reader& in, std::int64_t count) {
   if (count < 0) in.fail("negative item count (" + std::to_string(count) + ")");
 }
@@ -108,6 +118,12 @@ const char* name(Tag tag) {
       return "kBatch";
     case Tag::kReturn:
       return "kReturn";
+    case Tag::kAbort:
+      return "kAbort";
+    case Tag::kDone:
+      return "kDone";
+    case Tag::kVerdict:
+      return "kVerdict";
   }
   return "unknown";
 }
@@ -122,6 +138,9 @@ Tag tag_from_int(int tag) {
     case Tag::kLead:
     case Tag::kBatch:
     case Tag::kReturn:
+    case Tag::kAbort:
+    case Tag::kDone:
+    case Tag::kVerdict:
       return Tag(tag);
   }
   throw protocol_error("amorsize: a message with tag " + std::to_string(tag) +
@@ -129,11 +148,7 @@ Tag tag_from_int(int tag) {
 }
 
 std::vector<char> encode(const ChunkHeader& header, ByteView items) {
-  std::vector<char> out;
-  out.reserve(sizeof header + items.size);
-  put(out, header);
-  put(out, items);
-  return out;
+  return header_then(header, items);
 }
 
 Chunk decode_chunk(ByteView message) {
@@ -146,11 +161,7 @@ Chunk decode_chunk(ByteView message) {
 }
 
 std::vector<char> encode(const ReturnHeader& header, ByteView items) {
-  std::vector<char> out;
-  out.reserve(sizeof header + items.size);
-  put(out, header);
-  put(out, items);
-  return out;
+  return header_then(header, items);
 }
 
 Return decode_return(ByteView message) {
@@ -283,12 +294,46 @@ Status decode_status(ByteView message) {
   return s;
 }
 
-std::vector<char> encode_stop() {
+std::vector<char> encode_empty() {
   return {};
 }
 
-void decode_stop(ByteView message) {
-  Reader(message, "kStop").done();
+void decode_empty(ByteView message, Tag tag) {
+  Reader(message, name(tag)).done();
+}
+
+namespace {
+// An int32, then the rest of the message as text.
+std::vector<char> number_then_text(std::int32_t number, const std::string& text) {
+  std::vector<char> out;
+  put(out, number);
+  out.insert(out.end(), text.begin(), text.end());
+  return out;
+}
+std::pair<std::int32_t, std::string> number_and_text(ByteView message, const char* what) {
+  Reader in(message, what);
+  const auto number = in.get<std::int32_t>();
+  const ByteView text = in.rest();
+  return {number, std::string(text.data, text.size)};
+}
+}  // namespace
+
+std::vector<char> encode(const Abort& abort) {
+  return number_then_text(abort.leader, abort.message);
+}
+
+Abort decode_abort(ByteView message) {
+  auto [leader, text] = number_and_text(message, "kAbort");
+  return {leader, std::move(text)};
+}
+
+std::vector<char> encode(const Verdict& verdict) {
+  return number_then_text(verdict.failed_rank, verdict.message);
+}
+
+Verdict decode_verdict(ByteView message) {
+  auto [rank, text] = number_and_text(message, "kVerdict");
+  return {rank, std::move(text)};
 }
 
 }  // namespace amorsize::detail::wire

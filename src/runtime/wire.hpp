@@ -23,14 +23,17 @@ class protocol_error : public error {
 namespace amorsize::detail::wire {
 
 enum class Tag : int {
-  kPing = 99,     // start-up: rank 0 <-> a node's lowest rank, one double each way (clocks)
-  kChunk = 101,   // coordinator or leader -> worker: Chunk
-  kResult = 102,  // worker -> whoever sent the chunk; leader -> coordinator: Result
-  kStatus = 103,  // worker or leader -> its boss: Status (memory pressure cleared while idle)
-  kStop = 104,    // coordinator or leader -> worker: no more work (empty)
-  kLead = 105,    // coordinator -> a node's lowest rank: Lead (become the node's leader)
-  kBatch = 106,   // coordinator -> leader: Batch
-  kReturn = 107,  // worker -> coordinator: Return (items it will not run)
+  kPing = 99,      // start-up: rank 0 <-> a node's lowest rank, one double each way (clocks)
+  kChunk = 101,    // coordinator or leader -> worker: Chunk
+  kResult = 102,   // worker -> whoever sent the chunk; leader -> coordinator: Result
+  kStatus = 103,   // worker or leader -> its boss: Status (memory pressure cleared while idle)
+  kStop = 104,     // coordinator or leader -> worker: no more work (empty)
+  kLead = 105,     // coordinator -> a node's lowest rank: Lead (become the node's leader)
+  kBatch = 106,    // coordinator -> leader: Batch
+  kReturn = 107,   // worker -> coordinator: Return (items it will not run)
+  kAbort = 108,    // a failed rank -> rank 0, then rank 0 -> every rank: Abort (the run ends)
+  kDone = 109,     // every rank -> rank 0 (and a led worker -> its leader): the last message
+  kVerdict = 110,  // rank 0 -> every rank, last of all: Verdict (how the run ended)
 };
 
 /// The tag's name, for error messages ("kResult").
@@ -102,6 +105,8 @@ struct ResultHeader {
                                // (bytes) follow the failures, as doubles
   std::int64_t parts = 0;      // a leader's batch: `parts` PartRecords follow the failures
   double memory_wtime = 0;     // the node's clock when `pressured` was read (a later reading wins)
+  double work_seconds = 0;     // the items' CPU time: their thread's, plus what they noted
+  double longest_item_seconds = 0;  // the longest item, deflated by the chunk's CPU share
 };
 
 // How one chunk of a batch went, for the log and the schedule.
@@ -173,8 +178,25 @@ struct Status {
 std::vector<char> encode(const Status& status);
 Status decode_status(ByteView message);
 
-/// kStop carries nothing.
-std::vector<char> encode_stop();
-void decode_stop(ByteView message);
+/// kStop and kDone carry nothing.
+std::vector<char> encode_empty();
+void decode_empty(ByteView message, Tag tag);
+
+/// kAbort: why the run ends. From rank 0 it also names the leader that feeds the receiving
+/// rank (-1: none), whose kStop the rank waits for before it is done.
+struct Abort {
+  std::int32_t leader = -1;
+  std::string message;
+};
+std::vector<char> encode(const Abort& abort);
+Abort decode_abort(ByteView message);
+
+/// kVerdict: -1 when the run succeeded, else the rank whose failure ended it, and the reason.
+struct Verdict {
+  std::int32_t failed_rank = -1;
+  std::string message;
+};
+std::vector<char> encode(const Verdict& verdict);
+Verdict decode_verdict(ByteView message);
 
 }  // namespace amorsize::detail::wire

@@ -2,8 +2,10 @@
 
 #include <deque>
 #include <optional>
+#include <set>
 
 #include "chunk_runner.hpp"
+#include "ending.hpp"
 #include "leader.hpp"
 #include "memory_probe.hpp"
 #include "polite_wait.hpp"
@@ -15,29 +17,36 @@ namespace {
 class Worker {
  public:
   Worker(Transport& transport, Codec& codec, const RunOptions& options)
-      : transport_(transport), codec_(codec), memory_(options, transport.rank()) {}
+      : transport_(transport),
+        codec_(codec),
+        policy_(options.on_error),
+        memory_(options, transport.rank()) {}
 
-  // Runs until kStop; returns a kLead message if this rank is to lead its node instead.
+  // Runs until the run ends for this rank; returns a kLead message if this rank is to lead
+  // its node instead.
   std::optional<std::vector<char>> run() {
     PoliteWait wait(PoliteWait::kWorker);
-    while (true) {
-      take_messages();
-      if (lead_) return lead_;
-      if (!chunks_.empty()) {
-        run_next();
-        wait.reset();
-        continue;
+    while (!ended()) {
+      bool progress = false;
+      try {
+        take_messages();
+        if (lead_) return lead_;
+        if (!chunks_.empty() && working()) {
+          run_next();
+          progress = true;
+        } else if (working()) {
+          say_when_pressure_clears();
+        }
+      } catch (...) {
+        fail(std::current_exception());
       }
-      if (stop_) return std::nullopt;
-      // Idle: if this node was reported under pressure, say so when it clears.
-      const auto reading = memory_.read();
-      if (reported_pressure_ && !reading.pressured) {
-        transport_.send(boss_, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, reading.when}));
-        reported_pressure_ = false;
-      }
-      wait.idle();
+      progress ? wait.reset() : wait.idle();
     }
+    finish();
+    return std::nullopt;
   }
+
+  std::exception_ptr failure() const { return failure_; }
 
  private:
   struct Queued {
@@ -45,18 +54,40 @@ class Worker {
     std::vector<char> message;
   };
 
+  // Runs chunks: no failure here, no end announced.
+  bool working() const { return !failure_ && !aborted_ && stopped_by_ < 0; }
+
+  // The run is over for this rank once the last message of every rank that feeds it is in:
+  // a kStop from whoever sent it chunks, or rank 0's kAbort (and the kStop of the leader it
+  // names).
+  bool ended() const {
+    if (stopped_by_ >= 0) return true;
+    return aborted_ && (abort_leader_ < 0 || leader_stopped_);
+  }
+
   // Takes every message waiting, up to a kLead (the messages after it are the leader's).
   void take_messages() {
     Message m;
     while (!lead_ && transport_.poll(m)) {
       switch (m.tag) {
         case wire::Tag::kChunk:
-          chunks_.push_back({m.source, std::move(m.bytes)});
+          if (working()) chunks_.push_back({m.source, std::move(m.bytes)});
           break;
         case wire::Tag::kStop:
-          wire::decode_stop(m.bytes);
-          stop_ = true;
+          wire::decode_empty(m.bytes, m.tag);
+          if (aborted_ && m.source == abort_leader_) {
+            leader_stopped_ = true;
+          } else {
+            stopped_by_ = m.source;
+          }
           break;
+        case wire::Tag::kAbort: {
+          const wire::Abort a = wire::decode_abort(m.bytes);
+          aborted_ = true;
+          abort_leader_ = a.leader;
+          leader_stopped_ = stopped_by_ == a.leader;
+          break;
+        }
         case wire::Tag::kLead:
           lead_ = std::move(m.bytes);
           break;
@@ -66,6 +97,7 @@ class Worker {
                                " message from rank " + std::to_string(m.source));
       }
     }
+    if (!working()) chunks_.clear();
   }
 
   void run_next() {
@@ -107,12 +139,44 @@ class Worker {
     }
   }
 
+  // Idle: if this node was reported under pressure, say so when it clears.
+  void say_when_pressure_clears() {
+    const auto reading = memory_.read();
+    if (reported_pressure_ && !reading.pressured) {
+      transport_.send(boss_, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, reading.when}));
+      reported_pressure_ = false;
+    }
+  }
+
+  // An error outside an item: rank 0 hears of it and ends the run; this rank runs nothing more
+  // and waits for its end like the others.
+  void fail(std::exception_ptr failure) {
+    if (failure_) return;  // the first one is the one to report
+    failure_ = failure;
+    chunks_.clear();
+    report_failure(transport_, policy_, failure);
+  }
+
+  // The last messages: kDone to every rank that fed this one, then the verdict.
+  void finish() {
+    std::set<int> feeders{0};
+    if (stopped_by_ >= 0) feeders.insert(stopped_by_);
+    if (aborted_ && abort_leader_ >= 0) feeders.insert(abort_leader_);
+    for (int r : feeders) transport_.send(r, wire::Tag::kDone, wire::encode_empty());
+    await_verdict(transport_, failure_);
+  }
+
   Transport& transport_;
   Codec& codec_;
+  OnError policy_;
   MemoryWatch memory_;
   std::deque<Queued> chunks_;
   std::optional<std::vector<char>> lead_;
-  bool stop_ = false;
+  std::exception_ptr failure_;
+  int stopped_by_ = -1;  // the rank whose kStop ended the run for this one
+  bool aborted_ = false;
+  int abort_leader_ = -1;  // with kAbort: the leader whose kStop is still to come
+  bool leader_stopped_ = false;
   bool reported_pressure_ = false;
   int boss_ = 0;  // who sent the last chunk
 };
@@ -120,10 +184,17 @@ class Worker {
 }  // namespace
 
 void run_worker(Transport& transport, Codec& codec, const RunOptions& options) {
-  std::optional<std::vector<char>> lead = Worker(transport, codec, options).run();
+  Worker worker(transport, codec, options);
+  std::optional<std::vector<char>> lead = worker.run();
   if (!lead) return;
+  wire::Lead assignment;
+  try {
+    assignment = wire::decode_lead(*lead);
+  } catch (...) {  // without the ranks it feeds, this leader cannot end the run in order
+    transport.abort(1);
+  }
   transport.flush();
-  Leader(transport, options, wire::decode_lead(*lead)).run();
+  Leader(transport, options, assignment, worker.failure()).run();
 }
 
 }  // namespace amorsize::detail

@@ -95,14 +95,10 @@ Journal::Journal(const std::string& path, const std::string& fingerprint, bool r
   sync();
 }
 
+// Records not yet synced are dropped: the output they describe may not have reached the disk
+// (a run that ends on an error does not sync), and the journal must end at output that exists.
 Journal::~Journal() {
-  if (file_) {
-    try {
-      sync();
-    } catch (...) {
-    }
-    std::fclose(file_);
-  }
+  if (file_) std::fclose(file_);
 }
 
 bool Journal::done(std::int64_t task) const {
@@ -136,12 +132,19 @@ void Journal::mark_done(std::int64_t task) {
 }
 
 void Journal::record(std::int64_t task, int status, std::uint64_t output_end) {
-  std::fprintf(file_, "%" PRId64 " %d %" PRIu64 "\n", task, status, output_end);
+  char line[80];
+  const int n =
+      std::snprintf(line, sizeof line, "%" PRId64 " %d %" PRIu64 "\n", task, status, output_end);
+  pending_.append(line, std::size_t(n));
   if (!done(task)) mark_done(task);
   output_bytes_ = output_end;
 }
 
 void Journal::sync() {
+  if (!pending_.empty() &&
+      std::fwrite(pending_.data(), 1, pending_.size(), file_) != pending_.size())
+    throw error("writing journal \"" + path_ + "\" failed: " + std::strerror(errno));
+  pending_.clear();
   if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
     throw error("writing journal \"" + path_ + "\" failed: " + std::strerror(errno));
 }

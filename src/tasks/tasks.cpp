@@ -267,6 +267,9 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   }
   // The task's peak resident set, or that of the largest process it waited for (Linux).
   r.max_rss_bytes = std::uint64_t(usage.ru_maxrss) * 1024;
+  // Its CPU time, with that of the children it waited for.
+  r.cpu_seconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                  1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   // Children that outlived the task (and still hold no pipe) are part of its group too.
   if (terminated) signal_group(SIGKILL);
   r.seconds = now_seconds() - start;
@@ -287,6 +290,7 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
 TaskResult run_task(const Command& command, const TaskOptions& options, bool (*stop)(),
                     double drain_grace_seconds) {
   TaskResult r;
+  double cpu = 0;  // of every attempt: each took its core
   for (int i = 0; i <= options.retries; ++i) {
     if (stop && stop()) {  // draining: start nothing new
       r = TaskResult{};
@@ -295,6 +299,8 @@ TaskResult run_task(const Command& command, const TaskOptions& options, bool (*s
     }
     if (i > 0) discard_output(r);  // the failed attempt's spilled output
     r = attempt(command, options, stop, drain_grace_seconds);
+    cpu += r.cpu_seconds;
+    r.cpu_seconds = cpu;
     r.attempts = i + 1;
     if (r.ok() || r.abandoned) break;
   }

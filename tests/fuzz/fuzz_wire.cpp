@@ -8,7 +8,7 @@ using namespace amorsize::detail::wire;
 AMORSIZE_FUZZ_TARGET {
   if (input.empty()) return;
   const ByteView message(input.data() + 1, input.size() - 1);
-  switch (static_cast<unsigned char>(input[0]) % 6) {
+  switch (static_cast<unsigned char>(input[0]) % 8) {
     case 0: {
       const Chunk c = decode_chunk(message);
       (void)encode(c.header, c.items);
@@ -33,7 +33,15 @@ AMORSIZE_FUZZ_TARGET {
     }
     case 5:
       (void)decode_status(message);
-      decode_stop(message);
       break;
+    case 6:
+      decode_empty(message, Tag::kStop);
+      break;
+    case 7: {
+      const Abort a = decode_abort(message);
+      const Verdict v = decode_verdict(message);
+      if (encode(a) != encode(v)) __builtin_trap();  // the same layout
+      break;
+    }
   }
 }

@@ -111,7 +111,7 @@ full_disk_output)
   seq 1 800 > tasks.txt
   mkdir disk
   if ! mount -t tmpfs -o size=16k tmpfs disk 2>/dev/null; then
-    echo "SKIPPED: cannot mount a tmpfs here (needs root)"; echo PASS; exit 0
+    echo "SKIPPED: cannot mount a tmpfs here (needs root)"; exit 77
   fi
   trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
   cmd=(sh -c 'echo "line {} of a result long enough to fill sixteen kibibytes soon"')
@@ -128,6 +128,29 @@ full_disk_output)
   seq 1 800 | awk '{print "line " $1 " of a result long enough to fill sixteen kibibytes soon"}' |
     cmp - out.txt || fail "resumed output differs"
   echo "stopped at $before bytes: $(grep -o 'writing the output.*device' err.txt | head -1); resumed output is byte-identical"
+  ;;
+lost_cores)
+  # Two workers squeezed onto one core (Open MPI binds a single rank to one core) must show it:
+  # the efficiency counts the tasks' CPU time, which sharing a core does not inflate.
+  # The control, the same run unbound, uses both cores and must score clearly higher.
+  [ "$(nproc)" -ge 2 ] || { echo "SKIPPED: needs 2 CPUs"; exit 77; }
+  allowed=$(mpirun -np 1 sh -c 'grep Cpus_allowed_list /proc/self/status' | awk '{print $2}')
+  [ "$allowed" = "${allowed//[,-]/}" ] || { echo "SKIPPED: mpirun -np 1 did not bind the rank to one core ($allowed)"; exit 77; }
+  seq 1 20 > tasks.txt
+  spin=(awk 'BEGIN { for (i = 0; i < 5000000; i++) s += i }')
+  mpirun -np 1 "$amorsize" run --tasks tasks.txt --output out.txt --summary bound.json -- "${spin[@]}" ||
+    fail "exit (bound)"
+  mpirun -np 1 --bind-to none "$amorsize" run --tasks tasks.txt --output out.txt \
+    --summary free.json -- "${spin[@]}" || fail "exit (unbound)"
+  /usr/bin/python3 - <<'PY' || fail "efficiency blind to the lost core"
+import json
+bound, free = (json.load(open(f)) for f in ("bound.json", "free.json"))
+print("2 workers on 1 core: efficiency %.2f in %.2f s; on 2 cores: %.2f in %.2f s"
+      % (bound["efficiency"], bound["makespan_s"], free["efficiency"], free["makespan_s"]))
+assert bound["workers"] == 2, bound["workers"]
+assert bound["efficiency"] < 0.7, bound["efficiency"]
+assert free["efficiency"] > bound["efficiency"] + 0.15, (free["efficiency"], bound["efficiency"])
+PY
   ;;
 big_stdout)
   # Fault drill: tasks that write gigabytes to stdout. Output beyond --spill-above (1 MiB by
@@ -157,7 +180,7 @@ memory_budget)
   base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
   cg=$base/amorsize-drill-$$
   if ! mkdir "$cg" 2>/dev/null; then
-    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; echo PASS; exit 0
+    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; exit 77
   fi
   trap 'rmdir "$cg"; rm -rf "$work"' EXIT
   echo $((1 << 30)) > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"

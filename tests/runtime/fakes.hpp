@@ -20,18 +20,15 @@ class RangeCodec final : public Codec {
     return k;
   }
   std::optional<std::int64_t> size() const override { return n_; }
-  std::int64_t execute(std::int64_t, std::int64_t count, const char* in, std::size_t,
-                       std::vector<char>& out, std::vector<Failure>&,
-                       std::vector<double>* item_seconds, const std::function<bool()>*,
-                       std::size_t* consumed) override {
-    for (std::int64_t i = 0; i < count; ++i) {
+  void execute(const ExecuteIn& in, ExecuteOut& out) override {
+    for (std::int64_t i = 0; i < in.count; ++i) {
       std::int64_t v;
-      std::memcpy(&v, in + 8 * i, 8);
-      put(out, v * 2);
-      if (item_seconds) item_seconds->push_back(1e-6);
+      std::memcpy(&v, in.items + 8 * i, 8);
+      put(out.results, v * 2);
+      if (in.time_each_item) out.item_seconds.push_back(1e-6);
     }
-    if (consumed) *consumed = std::size_t(8 * count);
-    return count;
+    out.ran = in.count;
+    out.consumed = std::size_t(8 * in.count);
   }
   std::size_t item_bytes(const char*, std::size_t, std::int64_t n) const override {
     return std::size_t(8 * n);

@@ -144,8 +144,18 @@ TEST(Wire, StatusAndStopRoundTrip) {
   const Status s = decode_status(encode(Status{1, 0, 12.5}));
   EXPECT_EQ(s.pressured, 1);
   EXPECT_EQ(s.when, 12.5);
-  EXPECT_NO_THROW(decode_stop(encode_stop()));
-  EXPECT_THROW(decode_stop(bytes("x")), protocol_error);
+  EXPECT_NO_THROW(decode_empty(encode_empty(), Tag::kStop));
+  EXPECT_THROW(decode_empty(bytes("x"), Tag::kDone), protocol_error);
+}
+
+TEST(Wire, AbortAndVerdictRoundTrip) {
+  const Abort a = decode_abort(encode(Abort{4, "rank 3: bad item"}));
+  EXPECT_EQ(a.leader, 4);
+  EXPECT_EQ(a.message, "rank 3: bad item");
+  const Verdict v = decode_verdict(encode(Verdict{-1, ""}));
+  EXPECT_EQ(v.failed_rank, -1);
+  EXPECT_EQ(v.message, "");
+  EXPECT_THROW(decode_verdict(bytes("ab")), protocol_error);
 }
 
 TEST(Wire, TagsTheProtocolDoesNotUseAreRefused) {
@@ -153,7 +163,7 @@ TEST(Wire, TagsTheProtocolDoesNotUseAreRefused) {
   EXPECT_STREQ(name(Tag::kReturn), "kReturn");
   EXPECT_THROW(tag_from_int(0), protocol_error);
   EXPECT_THROW(tag_from_int(100), protocol_error);
-  EXPECT_THROW(tag_from_int(108), protocol_error);
+  EXPECT_THROW(tag_from_int(111), protocol_error);
 }
 
 }  // namespace

@@ -13,6 +13,27 @@
 
 namespace amorsize::detail {
 
+/// What Codec::execute runs.
+struct ExecuteIn {
+  std::int64_t first = 0;  ///< index of the first item
+  std::int64_t count = 0;  ///< items serialized in `items`
+  const char* items = nullptr;
+  std::size_t size = 0;  ///< bytes of `items`
+  /// > 0: stop, before the next item, after an item that alone ran longer than this.
+  double stop_after_item_seconds = 0;
+  bool time_each_item = false;  ///< fill ExecuteOut::item_seconds
+};
+
+/// What Codec::execute did.
+struct ExecuteOut {
+  std::vector<char> results;         ///< of the items that succeeded, in order
+  std::vector<Failure> failures;     ///< the items that threw
+  std::vector<double> item_seconds;  ///< each item's wall time (with `time_each_item`)
+  std::int64_t ran = 0;              ///< items run (fewer than `count` after a stop)
+  std::size_t consumed = 0;          ///< bytes of `items` the items run took
+  double longest_item_seconds = 0;   ///< wall time of the longest item run
+};
+
 class Codec {
  public:
   virtual ~Codec() = default;
@@ -21,17 +42,10 @@ class Codec {
   virtual std::int64_t pull(std::int64_t max_items, std::vector<char>& out) = 0;
   /// Items in the source when known (counted from the start, sampled items included).
   virtual std::optional<std::int64_t> size() const = 0;
-  /// Worker: runs items first..first+count-1, serialized in `in`; appends the results of the
-  /// items that succeeded to `out`, records the others in `failures`; when `item_seconds` is
-  /// given, pushes each item's compute time. Before each item but the first, `go_on` (when
-  /// given) may end the chunk early. Returns the items run; `*consumed` (when given) gets the
-  /// bytes of `in` they took. Called concurrently from several threads on the coordinator's
-  /// rank.
-  virtual std::int64_t execute(std::int64_t first, std::int64_t count, const char* in,
-                               std::size_t size, std::vector<char>& out,
-                               std::vector<Failure>& failures, std::vector<double>* item_seconds,
-                               const std::function<bool()>* go_on = nullptr,
-                               std::size_t* consumed = nullptr) = 0;
+  /// Worker: runs the items of `in`, appending to `out`. An item that throws is a failure; an
+  /// item that cannot be unpacked throws out of execute. Called concurrently from several
+  /// threads on the coordinator's rank.
+  virtual void execute(const ExecuteIn& in, ExecuteOut& out) = 0;
   /// Bytes the first `n` items serialized in `in` take (to split a chunk handed back).
   virtual std::size_t item_bytes(const char* in, std::size_t size, std::int64_t n) const = 0;
   /// Coordinator: hands the results of items first..first+count-1 (failed ones absent) to the
