@@ -260,13 +260,13 @@ Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions
     }
     p.nodes.push_back(np);
   }
-  p.hierarchy = "flat";
+  p.hierarchy = Hierarchy::flat;
   if (leaders) {
     for (std::size_t i = 1; i < p.nodes.size(); ++i) {
       if (p.nodes[i].workers < 2) continue;  // a lone worker talks to the coordinator itself
       p.nodes[i].leader = true;
       p.nodes[i].workers -= 1;  // the leader's rank feeds the others and runs no items
-      p.hierarchy = "leaders";
+      p.hierarchy = Hierarchy::leaders;
     }
   }
   if (threads > 1)

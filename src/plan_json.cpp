@@ -49,7 +49,7 @@ std::string to_json(const Plan& p, int indent) {
       {"predicted_efficiency", p.predicted_efficiency},
       {"predicted_chunks", p.predicted_chunks},
       {"coordinator_load", p.coordinator_load},
-      {"hierarchy", p.hierarchy},
+      {"hierarchy", to_string(p.hierarchy)},
       {"reasons", p.reasons},
       {"warnings", p.warnings}};
   return j.dump(indent);
@@ -106,7 +106,11 @@ Plan plan_from_json(const std::string& text) {
   detail::read_key(j, "predicted_efficiency", p.predicted_efficiency, what);
   detail::read_key(j, "predicted_chunks", p.predicted_chunks, what);
   detail::read_key(j, "coordinator_load", p.coordinator_load, what);
-  detail::read_key(j, "hierarchy", p.hierarchy, what);
+  std::string hierarchy = to_string(p.hierarchy);
+  detail::read_key(j, "hierarchy", hierarchy, what);
+  p.hierarchy = parse_hierarchy(hierarchy);
+  if (p.hierarchy == Hierarchy::automatic)
+    throw invalid_argument(what + ": a plan's hierarchy is \"flat\" or \"leaders\", not \"auto\"");
   detail::read_key(j, "reasons", p.reasons, what);
   detail::read_key(j, "warnings", p.warnings, what);
   return p;

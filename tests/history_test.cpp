@@ -667,8 +667,11 @@ TEST_F(History, ASecondWriterIsRefusedWhileTheFirstHoldsTheFile) {
   for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
 }
 
-TEST_F(History, AThousandRunsAreListed) {
-  for (int i = 0; i < 1000; ++i) {
+// Many runs in one file, each opened, logged and closed: every one is listed, in order, with
+// its key and statistics. (A thousand took 31 s on a slow CI disk; 300 check the same.)
+TEST_F(History, HundredsOfRunsAreListedInOrder) {
+  constexpr int kRuns = 300;
+  for (int i = 0; i < kRuns; ++i) {
     TimingLog log(path(), "key-" + std::to_string(i % 10), "");
     log.on_chunk(chunk(0, 1, 0.001 * (i + 1)));
     log.finish(report_for(1, 1), "complete");
@@ -679,8 +682,8 @@ TEST_F(History, AThousandRunsAreListed) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("list_runs_milliseconds", std::to_string(seconds * 1e3));
   RecordProperty("file_bytes", std::to_string(fs::file_size(path())));
-  ASSERT_EQ(runs.size(), 1000u);
-  for (int i = 0; i < 1000; ++i) {
+  ASSERT_EQ(runs.size(), std::size_t(kRuns));
+  for (int i = 0; i < kRuns; ++i) {
     EXPECT_EQ(runs[i].run_id, i + 1);
     EXPECT_EQ(runs[i].workload_key, "key-" + std::to_string(i % 10));
     EXPECT_NEAR(runs[i].item_seconds_mean, 0.001 * (i + 1), 1e-15);

@@ -363,7 +363,7 @@ TEST(Plan, AShortRunOnManyNodesChoosesNodeLeaders) {
   // more than the core per node that leaders take.
   const WorkloadProfile w = work(2e-3, 1'000'000, 0.8);
   const Plan p = plan(w, cluster(64, 64));
-  EXPECT_EQ(p.hierarchy, "leaders");
+  EXPECT_EQ(p.hierarchy, Hierarchy::leaders);
   EXPECT_FALSE(p.nodes[0].leader);
   for (std::size_t i = 1; i < p.nodes.size(); ++i) {
     EXPECT_TRUE(p.nodes[i].leader);
@@ -373,7 +373,7 @@ TEST(Plan, AShortRunOnManyNodesChoosesNodeLeaders) {
   PlanOptions flat;
   flat.hierarchy = Hierarchy::flat;
   const Plan f = plan(w, cluster(64, 64), flat);
-  EXPECT_EQ(f.hierarchy, "flat");
+  EXPECT_EQ(f.hierarchy, Hierarchy::flat);
   EXPECT_GT(p.predicted_efficiency, f.predicted_efficiency + 0.01);
   EXPECT_GT(f.min_chunk, p.min_chunk);
   EXPECT_LT(p.coordinator_load, f.coordinator_load);
@@ -382,15 +382,15 @@ TEST(Plan, AShortRunOnManyNodesChoosesNodeLeaders) {
 TEST(Plan, FewNodesOrLongItemsStayFlat) {
   // Two nodes, or 10 ms items on 64 nodes: one coordinator keeps up, and a leader would only
   // take a core from each node.
-  EXPECT_EQ(plan(work(1e-3, 200'000), cluster(2, 32)).hierarchy, "flat");
+  EXPECT_EQ(plan(work(1e-3, 200'000), cluster(2, 32)).hierarchy, Hierarchy::flat);
   const Plan p = plan(work(10e-3, 64 * 64 * 200), cluster(64, 64));
-  EXPECT_EQ(p.hierarchy, "flat");
+  EXPECT_EQ(p.hierarchy, Hierarchy::flat);
   EXPECT_NE(p.reasons.back().find("flat: the coordinator keeps up"), std::string::npos)
       << p.explain();
   PlanOptions leaders;
   leaders.hierarchy = Hierarchy::leaders;
   const Plan l = plan(work(10e-3, 64 * 64 * 200), cluster(64, 64), leaders);
-  EXPECT_EQ(l.hierarchy, "leaders");
+  EXPECT_EQ(l.hierarchy, Hierarchy::leaders);
   EXPECT_EQ(l.workers, 64 * 64 - 63);
 }
 
@@ -398,7 +398,7 @@ TEST(Plan, LeadersNeedASecondNodeWithTwoWorkers) {
   PlanOptions leaders;
   leaders.hierarchy = Hierarchy::leaders;
   const Plan p = plan(work(1e-3, 100'000), cluster(1, 8), leaders);
-  EXPECT_EQ(p.hierarchy, "flat");
+  EXPECT_EQ(p.hierarchy, Hierarchy::flat);
   EXPECT_FALSE(p.nodes[0].leader);
   EXPECT_FALSE(p.warnings.empty());
   EXPECT_EQ(parse_hierarchy("auto"), Hierarchy::automatic);
@@ -408,7 +408,7 @@ TEST(Plan, LeadersNeedASecondNodeWithTwoWorkers) {
 TEST(Plan, HierarchyRoundTripsThroughJson) {
   const Plan p = plan(work(2e-3, 1'000'000, 0.8), cluster(64, 64));
   const Plan q = plan_from_json(to_json(p));
-  EXPECT_EQ(q.hierarchy, "leaders");
+  EXPECT_EQ(q.hierarchy, Hierarchy::leaders);
   EXPECT_TRUE(q.nodes[1].leader);
   EXPECT_FALSE(q.nodes[0].leader);
 }

@@ -21,6 +21,7 @@
 /// status "running". One writer per file: a second TimingLog on the same file is refused.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -120,7 +121,7 @@ class TimingLog final : public Recorder {
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// The runs of a log, from /index (finished runs) and, with `with_unfinished`, the run groups

@@ -108,8 +108,8 @@ struct Plan {
   double predicted_speedup = 1;
   double predicted_efficiency = 1;  ///< against max(work / cores, longest item)
   double predicted_chunks = 0;
-  double coordinator_load = 0;     ///< fraction of a core the coordinator is predicted to use
-  std::string hierarchy = "flat";  ///< "flat" or "leaders" (see Hierarchy)
+  double coordinator_load = 0;  ///< fraction of a core the coordinator is predicted to use
+  Hierarchy hierarchy = Hierarchy::flat;  ///< flat or leaders (never automatic)
   std::vector<std::string> reasons;
   std::vector<std::string> warnings;
 

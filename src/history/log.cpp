@@ -849,7 +849,8 @@ struct TimingLog::Impl {
 
 TimingLog::TimingLog(const std::string& path, std::string workload_key, std::string command_line,
                      LogOptions options)
-    : impl_(new Impl(path, std::move(workload_key), std::move(command_line), std::move(options))) {}
+    : impl_(std::make_unique<Impl>(path, std::move(workload_key), std::move(command_line),
+                                   std::move(options))) {}
 
 TimingLog::~TimingLog() {
   try {
@@ -857,7 +858,6 @@ TimingLog::~TimingLog() {
   } catch (...) {
     // finish does not throw; a destructor must not either.
   }
-  delete impl_;
 }
 
 std::int64_t TimingLog::run_id() const {

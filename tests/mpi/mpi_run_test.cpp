@@ -388,7 +388,7 @@ TEST(MpiRun, NodeLeadersDeliverExactlyOnceAndInOrder) {
       MPI_COMM_WORLD, source::range(0, n), jittery,
       [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
   if (rank() != 0) return;
-  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  EXPECT_EQ(r.plan.hierarchy, Hierarchy::leaders);
   ASSERT_EQ(r.plan.nodes.size(), 2u);
   EXPECT_TRUE(r.plan.nodes[1].leader);
   EXPECT_EQ(r.plan.nodes[1].workers, 2);
@@ -420,7 +420,7 @@ TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {
       },
       [&](std::int64_t, std::int64_t) { ++delivered; }, led(Order::unordered));
   if (rank() != 0) return;
-  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  EXPECT_EQ(r.plan.hierarchy, Hierarchy::leaders);
   ASSERT_EQ(r.failures.size(), 6u);
   for (const auto& f : r.failures) {
     EXPECT_EQ(f.index % 1000, 999);
@@ -440,7 +440,7 @@ TEST(MpiRun, NodeLeadersHoldBackpressure) {
       MPI_COMM_WORLD, source::range(0, n), jittery,
       [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
   if (rank() != 0) return;
-  EXPECT_EQ(r.plan.hierarchy, "leaders");
+  EXPECT_EQ(r.plan.hierarchy, Hierarchy::leaders);
   EXPECT_TRUE(d.exactly_once());
   drill.check();
 }
@@ -453,7 +453,7 @@ TEST(MpiRun, AutomaticHierarchyStaysFlatOnOneNode) {
       MPI_COMM_WORLD, source::range(0, n), jittery,
       [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
   if (rank() != 0) return;
-  EXPECT_EQ(r.plan.hierarchy, "flat");
+  EXPECT_EQ(r.plan.hierarchy, Hierarchy::flat);
   EXPECT_TRUE(d.exactly_once());
 }
 
