@@ -50,7 +50,8 @@ smpi_build() {
   local source_dir="$1" build_dir="$2" cmake="${3:-cmake}"
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     "$cmake" -S "$source_dir" -B "$build_dir" -DCMAKE_CXX_COMPILER=smpicxx -DAMORSIZE_SMPI=ON \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2 || return 1
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >&2 ||
+      return 1
   fi
   # Two jobs: the development machine has two cores (AMORSIZE_SMPI_JOBS overrides).
   "$cmake" --build "$build_dir" --target amorsize_smpi smpi_pingpong -j "${AMORSIZE_SMPI_JOBS:-2}" \
