@@ -12,9 +12,10 @@
 ///   if (world.rank() == 0) std::cout << report.plan.explain();
 /// \endcode
 ///
-/// Call it on every rank of the communicator. `fn` runs on the worker ranks and on threads of
-/// rank 0, so it must be safe to call concurrently. The sink runs on rank 0's main thread, gets
-/// (index, result) for every item exactly once, and may return `false` to stop the run.
+/// Call it on every rank of the communicator. `fn` runs on threads of every rank (each rank runs
+/// its share of its node's planned workers), so it must be safe to call concurrently. The sink
+/// runs on rank 0's main thread, gets (index, result) for every item exactly once, and may
+/// return `false` to stop the run.
 /// Items and results travel with Boost.Serialization; trivially copyable types are copied as
 /// bytes.
 ///

@@ -163,14 +163,23 @@ void Coordinator::make_plan() {
   if (options_.bandwidth_bytes_per_second)
     cluster.bandwidth_bytes_per_second = *options_.bandwidth_bytes_per_second;
   if (options_.recorder) options_.recorder->on_nodes(layout_.nodes);
-  // Workers per node cannot exceed the ranks there (plus threads on the coordinator's rank).
-  PlanOptions plan_options = options_.plan;
-  plan_options.max_workers_per_node.assign(layout_.nodes.size(), 0);
-  for (std::size_t n = 1; n < layout_.nodes.size(); ++n)
-    plan_options.max_workers_per_node[n] = layout_.ranks_on_node[n];
-  if (!platform::threads_may_compute())
-    plan_options.max_workers_per_node[0] = std::max(1, layout_.ranks_on_node[0] - 1);
-  plan_ = amorsize::plan(profile_, cluster, plan_options);
+  // Every rank runs its share of its node's workers, as threads beyond the first, so a node
+  // may have more workers than ranks. Not where threads may not compute (SMPI), nor on a node
+  // with a leader, which feeds its ranks one item at a time each.
+  const bool threads = platform::threads_may_compute();
+  const auto plan_for = [&](bool workers_are_ranks) {
+    PlanOptions plan_options = options_.plan;
+    plan_options.max_workers_per_node.assign(layout_.nodes.size(), 0);
+    if (workers_are_ranks) {
+      for (std::size_t n = 1; n < layout_.nodes.size(); ++n)
+        plan_options.max_workers_per_node[n] = layout_.ranks_on_node[n];
+      if (!threads)
+        plan_options.max_workers_per_node[0] = std::max(1, layout_.ranks_on_node[0] - 1);
+    }
+    return amorsize::plan(profile_, cluster, plan_options);
+  };
+  plan_ = plan_for(!threads);
+  if (threads && plan_.hierarchy == Hierarchy::leaders) plan_ = plan_for(true);
   const int worker_ranks_here = layout_.ranks_on_node[0] - 1;
   if (plan_.coordinator_computes && size_ > 1 && worker_ranks_here >= plan_.nodes[0].workers) {
     plan_.coordinator_computes = false;
@@ -253,7 +262,11 @@ void Coordinator::run_parallel() {
 void Coordinator::start_workers() {
   const Assignment a = assign_workers(plan_, layout_, size_, platform::threads_may_compute());
   leader_of_.assign(std::size_t(size_), -1);
-  for (const auto& [rank, node] : a.direct) dispatcher_->add_worker(rank, node);
+  for (const auto& d : a.direct) {
+    if (d.threads > 1)  // before its first chunk: the rank starts its threads
+      transport_.send(d.rank, wire::Tag::kShare, wire::encode(wire::Share{d.threads}));
+    dispatcher_->add_worker(d.rank, d.node, d.threads);
+  }
   const double planned_chunk = double(plan_.chunk_size) * plan_.item_seconds_mean;
   for (std::size_t n = 0; n < a.led.size(); ++n) {
     if (a.led[n].empty()) continue;
@@ -278,8 +291,8 @@ bool Coordinator::pump() {
     any = true;
   }
   if (local_) {
-    while (auto r = local_->pop_result()) {
-      on_result(std::move(*r), std::nullopt);
+    while (auto f = local_->pop()) {
+      on_result(std::move(f->result), std::nullopt);
       any = true;
     }
   }

@@ -7,22 +7,40 @@ namespace amorsize::detail {
 Assignment assign_workers(const Plan& plan, const Layout& layout, int size,
                           bool threads_may_compute) {
   Assignment a;
-  std::vector<int> used(layout.nodes.size(), 0);
-  a.led.resize(layout.nodes.size());
+  const std::size_t nodes = layout.nodes.size();
+  a.led.resize(nodes);
+  std::vector<std::vector<int>> ranks(nodes);  // per node: the ranks that may work
   for (int r = 1; r < size; ++r) {
-    const int node = layout.node_of_rank[std::size_t(r)];
-    const bool leads = plan.nodes[std::size_t(node)].leader;
-    if (leads && r == layout.node_leader[std::size_t(node)]) continue;
-    if (used[std::size_t(node)] >= plan.nodes[std::size_t(node)].workers) continue;
-    ++used[std::size_t(node)];
-    if (leads) {
-      a.led[std::size_t(node)].push_back(r);
-    } else {
-      a.direct.emplace_back(r, node);
+    const auto node = std::size_t(layout.node_of_rank[std::size_t(r)]);
+    if (plan.nodes[node].leader && r == layout.node_leader[node]) continue;
+    ranks[node].push_back(r);
+  }
+  if ((plan.coordinator_computes || size == 1) && threads_may_compute) ranks[0].push_back(0);
+  for (std::size_t n = 0; n < nodes; ++n) {
+    const int workers = plan.nodes[n].workers;
+    const auto& here = ranks[n];
+    if (here.empty() || workers <= 0) continue;
+    if (plan.nodes[n].leader || !threads_may_compute) {  // one item at a time per rank
+      for (std::size_t i = 0; i < here.size() && int(i) < workers; ++i) {
+        if (plan.nodes[n].leader) {
+          a.led[n].push_back(here[i]);
+        } else {
+          a.direct.push_back({here[i], int(n), 1});
+        }
+      }
+      continue;
+    }
+    const int count = int(here.size());
+    for (int i = 0; i < count; ++i) {
+      const int share = workers / count + (i < workers % count ? 1 : 0);
+      if (share == 0) continue;
+      if (here[std::size_t(i)] == 0) {
+        a.threads = share;
+      } else {
+        a.direct.push_back({here[std::size_t(i)], int(n), share});
+      }
     }
   }
-  if ((plan.coordinator_computes || size == 1) && threads_may_compute)
-    a.threads = std::max(0, plan.nodes[0].workers - used[0]);
   return a;
 }
 
@@ -39,8 +57,8 @@ Dispatcher::Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& re
       schedule_(plan),
       chunk_seconds_(double(plan.chunk_size) * plan.item_seconds_mean) {}
 
-void Dispatcher::add_worker(int rank, int node) {
-  slots_.push_back({rank, node, plan_.inflight_per_worker});
+void Dispatcher::add_worker(int rank, int node, int threads) {
+  slots_.push_back({rank, node, threads * plan_.inflight_per_worker, threads});
 }
 
 void Dispatcher::add_leader(int rank, int node, int width) {

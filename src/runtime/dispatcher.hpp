@@ -20,11 +20,18 @@
 
 namespace amorsize::detail {
 
-/// Which ranks work, as the plan has it: per node, as many as the plan's workers. On a node
-/// with a leader, its lowest rank leads and feeds the next ranks; the coordinator's threads
-/// fill what its node has left.
+/// Which ranks work, as the plan has it. A node's planned workers are split over the ranks
+/// launched there, as evenly as they go; a rank whose share is above one runs the rest as
+/// threads. Rank 0 takes a share only when it computes, after the other ranks of its node.
+/// On a node with a leader, its lowest rank leads and feeds as many of the next ranks as the
+/// node has workers (one item at a time each).
 struct Assignment {
-  std::vector<std::pair<int, int>> direct;     // (rank, node) fed by the coordinator
+  struct Direct {
+    int rank;
+    int node;
+    int threads;  // the rank's share of its node's workers
+  };
+  std::vector<Direct> direct;                  // ranks the coordinator feeds
   std::vector<std::vector<std::int32_t>> led;  // per node: the ranks its leader feeds
   int threads = 0;                             // rank 0's pool (0: none)
 };
@@ -46,8 +53,8 @@ class Dispatcher {
   Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& reorder, HandBackPool& returned,
              const NodePressure& pressure, Outbox& outbox, std::function<double()> now);
 
-  /// A worker rank the coordinator feeds.
-  void add_worker(int rank, int node);
+  /// A worker rank the coordinator feeds, running `threads` items at once.
+  void add_worker(int rank, int node, int threads = 1);
   /// A leader that feeds `width` ranks of `node`, a batch (a chunk for each) at a time.
   void add_leader(int rank, int node, int width);
   /// Rank 0's pool of `threads` (its chunks go to the outbox as rank 0).

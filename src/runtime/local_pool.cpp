@@ -6,7 +6,8 @@
 
 namespace amorsize::detail {
 
-LocalPool::LocalPool(Codec& codec, int threads) : codec_(codec) {
+LocalPool::LocalPool(Codec& codec, int threads, bool hand_back)
+    : codec_(codec), hand_back_(hand_back) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -23,21 +24,29 @@ void LocalPool::push(std::vector<char> chunk) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     todo_.push_back(std::move(chunk));
+    ++pending_;
   }
   ready_.notify_one();
 }
 
-std::optional<wire::Result> LocalPool::pop_result() {
+std::optional<LocalPool::Finished> LocalPool::pop() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   if (done_.empty()) return std::nullopt;
-  std::optional<wire::Result> r(std::move(done_.front()));
+  std::optional<Finished> f(std::move(done_.front()));
   done_.pop_front();
-  return r;
+  --pending_;
+  return f;
+}
+
+int LocalPool::pending() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pending_;
 }
 
 void LocalPool::cancel() {
   std::lock_guard<std::mutex> lock(mutex_);
+  pending_ -= int(todo_.size());
   todo_.clear();
 }
 
@@ -52,12 +61,16 @@ void LocalPool::loop() {
       todo_.pop_front();
     }
     try {
-      wire::Result result = run_chunk(codec_, wire::decode_chunk(chunk));
+      wire::Return rest;
+      Finished f;
+      f.result = run_chunk(codec_, wire::decode_chunk(chunk), hand_back_ ? &rest : nullptr);
+      if (rest.header.count > 0) f.returned = wire::encode(rest.header, rest.items);
       std::lock_guard<std::mutex> lock(mutex_);
-      done_.push_back(std::move(result));
+      done_.push_back(std::move(f));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!failure_) failure_ = std::current_exception();
+      --pending_;
     }
   }
 }

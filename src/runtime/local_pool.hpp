@@ -1,6 +1,7 @@
 #pragma once
-// Threads on the coordinator's rank that run chunks: a local queue instead of messages. The
-// coordinator's thread makes every MPI call; these threads only run items.
+// Threads of a rank that run chunks: a local queue instead of messages. The rank's main thread
+// makes every MPI call; these threads only run items. Rank 0 runs its share of its node's
+// workers this way, and so does every worker rank whose share is above one.
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -16,7 +17,9 @@ namespace amorsize::detail {
 
 class LocalPool {
  public:
-  LocalPool(Codec& codec, int threads);
+  /// With `hand_back`, a chunk with a heavy_item_seconds stops after a heavy item and its
+  /// unstarted rest comes back with its result (worker ranks; rank 0's chunks never stop).
+  LocalPool(Codec& codec, int threads, bool hand_back = false);
   ~LocalPool();  // the threads finish their chunks, then end
   LocalPool(const LocalPool&) = delete;
   LocalPool& operator=(const LocalPool&) = delete;
@@ -24,9 +27,16 @@ class LocalPool {
   int size() const { return int(threads_.size()); }
   /// Queues an encoded kChunk message.
   void push(std::vector<char> chunk);
-  /// A finished chunk's result, if one is waiting; rethrows an error a thread met outside an
-  /// item (an item that cannot be unpacked).
-  std::optional<wire::Result> pop_result();
+
+  struct Finished {
+    wire::Result result;
+    std::vector<char> returned;  // an encoded kReturn of the unstarted rest (empty: none)
+  };
+  /// A finished chunk, if one is waiting; rethrows an error a thread met outside an item (an
+  /// item that cannot be unpacked).
+  std::optional<Finished> pop();
+  /// Chunks pushed whose results have not been popped yet.
+  int pending() const;
   /// Drops the chunks no thread has started (the run is ending on an error).
   void cancel();
 
@@ -34,10 +44,12 @@ class LocalPool {
   void loop();
 
   Codec& codec_;
-  std::mutex mutex_;
+  bool hand_back_;
+  mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::vector<char>> todo_;
-  std::deque<wire::Result> done_;
+  std::deque<Finished> done_;
+  int pending_ = 0;
   bool closing_ = false;
   std::exception_ptr failure_;
   std::vector<std::thread> threads_;

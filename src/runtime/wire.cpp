@@ -124,6 +124,8 @@ const char* name(Tag tag) {
       return "kDone";
     case Tag::kVerdict:
       return "kVerdict";
+    case Tag::kShare:
+      return "kShare";
   }
   return "unknown";
 }
@@ -141,6 +143,7 @@ Tag tag_from_int(int tag) {
     case Tag::kAbort:
     case Tag::kDone:
     case Tag::kVerdict:
+    case Tag::kShare:
       return Tag(tag);
   }
   throw protocol_error("amorsize: a message with tag " + std::to_string(tag) +
@@ -291,6 +294,20 @@ Status decode_status(ByteView message) {
   Reader in(message, "kStatus");
   const auto s = in.get<Status>();
   in.done();
+  return s;
+}
+
+std::vector<char> encode(const Share& share) {
+  std::vector<char> out;
+  put(out, share);
+  return out;
+}
+
+Share decode_share(ByteView message) {
+  Reader in(message, "kShare");
+  const auto s = in.get<Share>();
+  in.done();
+  if (s.threads < 1) in.fail("a share of " + std::to_string(s.threads) + " threads");
   return s;
 }
 

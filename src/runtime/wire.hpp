@@ -34,6 +34,7 @@ enum class Tag : int {
   kAbort = 108,    // a failed rank -> rank 0, then rank 0 -> every rank: Abort (the run ends)
   kDone = 109,     // every rank -> rank 0 (and a led worker -> its leader): the last message
   kVerdict = 110,  // rank 0 -> every rank, last of all: Verdict (how the run ended)
+  kShare = 111,    // coordinator -> a worker rank, before its first chunk: Share (threads)
 };
 
 /// The tag's name, for error messages ("kResult").
@@ -177,6 +178,13 @@ struct Status {
 };
 std::vector<char> encode(const Status& status);
 Status decode_status(ByteView message);
+
+/// kShare: the worker rank's share of its node's workers, run as threads (more than one).
+struct Share {
+  std::int32_t threads = 1;
+};
+std::vector<char> encode(const Share& share);
+Share decode_share(ByteView message);
 
 /// kStop and kDone carry nothing.
 std::vector<char> encode_empty();

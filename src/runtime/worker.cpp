@@ -1,12 +1,14 @@
 #include "worker.hpp"
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <set>
 
 #include "chunk_runner.hpp"
 #include "ending.hpp"
 #include "leader.hpp"
+#include "local_pool.hpp"
 #include "memory_probe.hpp"
 #include "polite_wait.hpp"
 
@@ -31,7 +33,10 @@ class Worker {
       try {
         take_messages();
         if (lead_) return lead_;
-        if (!chunks_.empty() && working()) {
+        if (pool_ && working()) {
+          progress = feed_pool() | send_pool_results();
+          if (!progress && pool_->pending() == 0) say_when_pressure_clears();
+        } else if (!chunks_.empty() && working()) {
           run_next();
           progress = true;
         } else if (working()) {
@@ -91,6 +96,12 @@ class Worker {
         case wire::Tag::kLead:
           lead_ = std::move(m.bytes);
           break;
+        case wire::Tag::kShare: {
+          const int threads = wire::decode_share(m.bytes).threads;
+          if (threads > 1 && !pool_)
+            pool_ = std::make_unique<LocalPool>(codec_, threads, /*hand_back=*/true);
+          break;
+        }
         default:
           throw protocol_error(std::string("amorsize: worker rank ") +
                                std::to_string(transport_.rank()) + " got a " + wire::name(m.tag) +
@@ -106,18 +117,48 @@ class Worker {
     boss_ = q.source;
     wire::Return rest;
     wire::Result result = run_chunk(codec_, wire::decode_chunk(q.message), &rest);
-    // Memory as the chunk leaves it, with the time it was read (cached readings are older).
+    send_result(
+        q.source, std::move(result),
+        rest.header.count > 0 ? wire::encode(rest.header, rest.items) : std::vector<char>());
+  }
+
+  // The result of a chunk, with the node's memory as the chunk leaves it (and the time it was
+  // read: cached readings are older). A chunk that ran long (a heavy item) sends its unstarted
+  // rest first, so the coordinator never sees the chunk done while items of it are still on
+  // their way; then every chunk queued behind it goes back too.
+  void send_result(int source, wire::Result result, std::vector<char> returned) {
     const auto reading = memory_.read();
     result.header.pressured = reading.pressured ? 1 : 0;
     result.header.memory_wtime = reading.when;
-    // The chunk ran long (a heavy item): its unstarted rest goes back before the result, so
-    // the coordinator never sees the chunk done while items of it are still on their way.
-    const bool ran_long = rest.header.count > 0;
-    if (ran_long)
-      transport_.send(q.source, wire::Tag::kReturn, wire::encode(rest.header, rest.items));
-    transport_.send(q.source, wire::Tag::kResult, wire::encode(result));
+    const bool ran_long = !returned.empty();
+    if (ran_long) transport_.send(source, wire::Tag::kReturn, std::move(returned));
+    transport_.send(source, wire::Tag::kResult, wire::encode(result));
     reported_pressure_ = reading.pressured;
     if (ran_long) hand_back_queued();
+  }
+
+  // Threads: each gets a chunk as it frees up, so the chunks not begun stay here, where a
+  // heavy item can hand them back. They come from rank 0 (a led rank runs no threads).
+  bool feed_pool() {
+    bool any = false;
+    while (!chunks_.empty() && pool_->pending() < pool_->size()) {
+      if (chunks_.front().source != 0)
+        throw protocol_error("amorsize: a rank with threads got a chunk from rank " +
+                             std::to_string(chunks_.front().source));
+      pool_->push(std::move(chunks_.front().message));
+      chunks_.pop_front();
+      any = true;
+    }
+    return any;
+  }
+
+  bool send_pool_results() {
+    bool any = false;
+    while (auto f = pool_->pop()) {
+      send_result(0, std::move(f->result), std::move(f->returned));
+      any = true;
+    }
+    return any;
   }
 
   // After a heavy item, every chunk queued behind it goes back too (they stay out until their
@@ -154,11 +195,16 @@ class Worker {
     if (failure_) return;  // the first one is the one to report
     failure_ = failure;
     chunks_.clear();
+    if (pool_) pool_->cancel();
     report_failure(transport_, policy_, failure);
   }
 
   // The last messages: kDone to every rank that fed this one, then the verdict.
   void finish() {
+    if (pool_) {  // its threads finish the chunks they have begun; nothing more is sent
+      pool_->cancel();
+      pool_.reset();
+    }
     std::set<int> feeders{0};
     if (stopped_by_ >= 0) feeders.insert(stopped_by_);
     if (aborted_ && abort_leader_ >= 0) feeders.insert(abort_leader_);
@@ -171,6 +217,7 @@ class Worker {
   OnError policy_;
   MemoryWatch memory_;
   std::deque<Queued> chunks_;
+  std::unique_ptr<LocalPool> pool_;  // this rank's threads, when its share is above one
   std::optional<std::vector<char>> lead_;
   std::exception_ptr failure_;
   int stopped_by_ = -1;  // the rank whose kStop ended the run for this one

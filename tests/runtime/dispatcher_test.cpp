@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include "fakes.hpp"
 
@@ -213,7 +214,13 @@ TEST(Dispatcher, EveryItemIsSentExactlyOnceAndTheSourceRunsDry) {
   EXPECT_THROW(b.dispatcher.complete(0), protocol_error);
 }
 
-TEST(AssignWorkers, WorkersPerNodeAsPlannedLeadersFeedTheRestThreadsFillRankZerosNode) {
+std::vector<std::tuple<int, int, int>> direct(const Assignment& a) {
+  std::vector<std::tuple<int, int, int>> out;
+  for (const auto& d : a.direct) out.emplace_back(d.rank, d.node, d.threads);
+  return out;
+}
+
+TEST(AssignWorkers, ANodesWorkersAreSplitOverItsRanksAndLeadersFeedOneItemPerRank) {
   Plan plan = fixed_plan(1, 3);
   plan.nodes[0].workers = 3;  // rank 0's node: ranks 0, 1
   plan.nodes[1].workers = 1;  // ranks 2, 3: one of them works
@@ -224,11 +231,36 @@ TEST(AssignWorkers, WorkersPerNodeAsPlannedLeadersFeedTheRestThreadsFillRankZero
   layout.node_leader = {0, 2, 4};
   layout.nodes.resize(3);
   const Assignment a = assign_workers(plan, layout, 7, true);
-  EXPECT_EQ(a.direct, (std::vector<std::pair<int, int>>{{1, 0}, {2, 1}}));
+  // Rank 1 before rank 0, which also coordinates: 2 threads and 1.
+  EXPECT_EQ(direct(a), (std::vector<std::tuple<int, int, int>>{{1, 0, 2}, {2, 1, 1}}));
+  EXPECT_EQ(a.threads, 1);
   ASSERT_EQ(a.led.size(), 3u);
   EXPECT_EQ(a.led[2], (std::vector<std::int32_t>{5, 6}));
-  EXPECT_EQ(a.threads, 2);
-  EXPECT_EQ(assign_workers(plan, layout, 7, false).threads, 0);
+  // Where threads may not compute (SMPI), a rank runs one item at a time.
+  const Assignment single = assign_workers(plan, layout, 7, false);
+  EXPECT_EQ(direct(single), (std::vector<std::tuple<int, int, int>>{{1, 0, 1}, {2, 1, 1}}));
+  EXPECT_EQ(single.threads, 0);
+}
+
+TEST(AssignWorkers, OneRankPerNodeRunsAllOfItsNodesWorkers) {
+  Plan plan = fixed_plan(1, 3);
+  for (auto& n : plan.nodes) n.workers = 64;
+  plan.coordinator_computes = false;
+  Layout layout;
+  layout.node_of_rank = {0, 1, 2};
+  layout.node_leader = {0, 1, 2};
+  layout.nodes.resize(3);
+  const Assignment a = assign_workers(plan, layout, 3, true);
+  EXPECT_EQ(direct(a), (std::vector<std::tuple<int, int, int>>{{1, 1, 64}, {2, 2, 64}}));
+  EXPECT_EQ(a.threads, 0) << "rank 0 only coordinates";
+}
+
+TEST(Dispatcher, ARankWithThreadsGetsAChunkPerThreadEachRound) {
+  Bench b(fixed_plan(4, 1), 100, 1);
+  b.dispatcher.add_worker(1, 0, 3);
+  b.dispatcher.fill();
+  EXPECT_EQ(b.ranks(), std::vector<int>(6, 1)) << "3 threads x 2 in flight";
+  EXPECT_EQ(b.dispatcher.width(), 3);
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ TEST(Wire, TagsTheProtocolDoesNotUseAreRefused) {
   EXPECT_STREQ(name(Tag::kReturn), "kReturn");
   EXPECT_THROW(tag_from_int(0), protocol_error);
   EXPECT_THROW(tag_from_int(100), protocol_error);
-  EXPECT_THROW(tag_from_int(111), protocol_error);
+  EXPECT_THROW(tag_from_int(112), protocol_error);
 }
 
 }  // namespace
