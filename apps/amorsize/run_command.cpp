@@ -493,13 +493,14 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (!f) throw invalid_argument("cannot write summary \"" + args->summary + "\"");
       f << s.dump(2) << "\n";
     }
-    if (!args->quiet)
+    if (!args->quiet) {
+      const int workers = report.plan.serial ? 1 : report.plan.workers;
       std::fprintf(stderr,
-                   "amorsize: %lld tasks in %.2f s on %d workers (%lld chunks, efficiency %.2f), "
+                   "amorsize: %lld tasks in %.2f s on %d worker%s (%lld chunks, efficiency %.2f), "
                    "%lld failed\n",
-                   (long long)done, report.makespan_seconds,
-                   report.plan.serial ? 1 : report.plan.workers, (long long)report.chunks,
-                   report.efficiency, (long long)failed);
+                   (long long)done, report.makespan_seconds, workers, workers == 1 ? "" : "s",
+                   (long long)report.chunks, report.efficiency, (long long)failed);
+    }
     if (resumable) {
       std::fprintf(stderr,
                    "amorsize: stopped early after %lld tasks; run again with --resume to finish\n",

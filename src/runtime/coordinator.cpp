@@ -191,6 +191,7 @@ void Coordinator::make_plan() {
   }
   if (!options_.profile_reason.empty())
     plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
+  plan_.warnings.insert(plan_.warnings.begin(), layout_.warnings.begin(), layout_.warnings.end());
   reorder_.set_ordered(plan_.ordered);
   if (options_.recorder) options_.recorder->on_plan(plan_);
 }

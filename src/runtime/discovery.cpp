@@ -2,11 +2,62 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "clock.hpp"
 #include "platform.hpp"
 
 namespace amorsize::detail {
+
+namespace {
+
+// "0-3,8" -> {0, 1, 2, 3, 8}; nothing for an empty or malformed list.
+std::set<int> cpu_set(const std::string& list) {
+  std::set<int> cpus;
+  std::size_t at = 0;
+  while (at < list.size()) {
+    const std::size_t end = std::min(list.find(',', at), list.size());
+    const std::string item = list.substr(at, end - at);
+    const std::size_t dash = item.find('-');
+    try {
+      const int first = std::stoi(item.substr(0, dash));
+      const int last = dash == std::string::npos ? first : std::stoi(item.substr(dash + 1));
+      for (int c = first; c <= last && c - first < (1 << 16); ++c) cpus.insert(c);
+    } catch (const std::exception&) {
+      return {};
+    }
+    at = end + 1;
+  }
+  return cpus;
+}
+
+// A node's ranks may be bound to fewer CPUs than the node has (mpirun binds each rank to a core
+// at -np <= 2, srun gives a task one CPU without --cpus-per-task): plan for the CPUs they may
+// use, and say so.
+void limit_to_allowed_cpus(Layout& layout, const std::vector<std::string>& cpus) {
+  std::vector<std::set<int>> allowed(layout.nodes.size());
+  for (std::size_t r = 0; r < cpus.size(); ++r) {
+    const std::set<int> mine = cpu_set(cpus[r]);
+    if (mine.empty()) return;  // unknown somewhere: trust the node's description
+    allowed[std::size_t(layout.node_of_rank[r])].insert(mine.begin(), mine.end());
+  }
+  for (std::size_t n = 0; n < layout.nodes.size(); ++n) {
+    auto& node = layout.nodes[n];
+    const int pus = int(allowed[n].size());
+    if (pus == 0 || pus >= node.pus) continue;
+    const int cores = std::max(1, pus * node.cores / std::max(node.pus, 1));
+    layout.warnings.push_back(
+        "the ranks on " + node.name + " may use " + std::to_string(pus) + " of its " +
+        std::to_string(node.pus) + " CPUs, so it is planned with " + std::to_string(cores) +
+        " core" + (cores == 1 ? "" : "s") +
+        ": to use them all, launch with mpirun --bind-to none (or one rank per core), or give "
+        "srun --cpus-per-task or --exclusive");
+    node.cores = cores;
+    node.pus = pus;
+  }
+}
+
+}  // namespace
 
 Layout discover(Transport& transport, const RunOptions& options) {
   const int rank = transport.rank();
@@ -22,6 +73,7 @@ Layout discover(Transport& transport, const RunOptions& options) {
   const std::vector<int> leaders = transport.gather(layout.leader);
   const std::vector<std::string> descriptions =
       transport.gather(layout.leader == rank ? to_json(platform::node_description()) : "");
+  const std::vector<std::string> cpus = transport.gather(platform::allowed_cpus());
   if (rank != 0) return layout;
   std::map<int, int> node_index;  // leader rank -> node
   layout.node_of_rank.resize(std::size_t(size));
@@ -47,6 +99,8 @@ Layout discover(Transport& transport, const RunOptions& options) {
   } else if (platform::cores_are_ranks()) {
     for (std::size_t n = 0; n < layout.nodes.size(); ++n)
       layout.nodes[n].cores = layout.nodes[n].pus = layout.ranks_on_node[n];
+  } else {
+    limit_to_allowed_cpus(layout, cpus);
   }
   return layout;
 }

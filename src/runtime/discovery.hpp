@@ -16,6 +16,8 @@ struct Layout {
   std::vector<int> node_leader;   // rank 0: node -> its lowest rank
   std::vector<NodeTopology> nodes;
   std::vector<int> ranks_on_node;
+  /// Rank 0: nodes whose ranks may use fewer CPUs than the node has (the plan warns of them).
+  std::vector<std::string> warnings;
 };
 
 /// Collective: groups ranks into nodes (real ones, or `options.simulated_nodes` blocks) and

@@ -26,6 +26,10 @@ bool cores_are_ranks();
 /// so rank 0 runs no worker threads there.
 bool threads_may_compute();
 
+/// The CPUs the calling rank may run on (its affinity: the launcher's binding and the cgroup
+/// cpuset), as a list like "0-3,8"; empty where unknown.
+std::string allowed_cpus();
+
 /// MemAvailable of the node, or the cgroup's headroom when that is smaller.
 MemorySample default_memory_sample();
 

@@ -1,5 +1,8 @@
 // The platform on a real MPI: nodes are shared-memory domains, described by hwloc.
+#include <sched.h>
+
 #include <algorithm>
+#include <string>
 
 #include "../memory_sources.hpp"
 #include "mpi.hpp"
@@ -25,6 +28,23 @@ NodeTopology node_description() {
 
 bool cores_are_ranks() {
   return false;
+}
+
+std::string allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return "";
+  std::string out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (!CPU_ISSET(c, &set)) continue;
+    int last = c;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) ++last;
+    if (!out.empty()) out += ',';
+    out += std::to_string(c);
+    if (last > c) out += '-' + std::to_string(last);
+    c = last;
+  }
+  return out;
 }
 
 bool threads_may_compute() {

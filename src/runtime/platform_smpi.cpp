@@ -45,6 +45,10 @@ bool cores_are_ranks() {
   return true;
 }
 
+std::string allowed_cpus() {
+  return "";
+}  // a simulated host's cores are its ranks
+
 bool threads_may_compute() {
   return false;
 }
