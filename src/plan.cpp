@@ -581,6 +581,15 @@ std::string Plan::explain() const {
     if (led > 0)
       out << "Node leaders: on " << led << " node" << (led == 1 ? "" : "s")
           << ", one rank takes batches of chunks from the coordinator and feeds the others.\n";
+    // Where the runtime placed them (up to 8 nodes; the JSON has every node).
+    for (std::size_t i = 0; i < nodes.size() && i < 8; ++i) {
+      const auto& n = nodes[i];
+      if (n.ranks == 0) continue;
+      out << "  " << n.name << ": " << n.workers << " worker" << (n.workers == 1 ? "" : "s")
+          << " on " << n.ranks << " rank" << (n.ranks == 1 ? "" : "s");
+      if (n.threads > 0) out << " (" << n.threads << " as threads)";
+      out << "\n";
+    }
   }
   out << "Chunks: " << to_string(schedule) << " schedule, first chunk " << chunk_size << " item"
       << (chunk_size == 1 ? "" : "s") << " (~"

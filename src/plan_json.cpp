@@ -24,7 +24,9 @@ std::string to_json(const Plan& p, int indent) {
                      {"memory_budget_bytes", n.memory_budget_bytes},
                      {"chunk_weight", n.chunk_weight},
                      {"coordinator", n.coordinator},
-                     {"leader", n.leader}});
+                     {"leader", n.leader},
+                     {"ranks", n.ranks},
+                     {"threads", n.threads}});
   nlohmann::ordered_json j = {
       {"workers", p.workers},
       {"nodes", nodes},
@@ -72,6 +74,8 @@ Plan plan_from_json(const std::string& text) {
     detail::read_key(jn, "chunk_weight", n.chunk_weight, what);
     detail::read_key(jn, "coordinator", n.coordinator, what);
     if (jn.contains("leader")) detail::read_key(jn, "leader", n.leader, what);
+    if (jn.contains("ranks")) detail::read_key(jn, "ranks", n.ranks, what);
+    if (jn.contains("threads")) detail::read_key(jn, "threads", n.threads, what);
     p.nodes.push_back(n);
   }
   detail::read_key(j, "coordinator_computes", p.coordinator_computes, what);

@@ -82,6 +82,10 @@ struct NodePlan {
   double chunk_weight = 1.0;              ///< chunk size multiplier (relative core speed)
   bool coordinator = false;               ///< hosts the coordinator (rank 0)
   bool leader = false;  ///< one rank leads the node (hierarchy "leaders"); not in `workers`
+  /// Set by the runtime once ranks are placed (0 before): the ranks that run the node's
+  /// workers, and how many of the workers are threads beside the ranks' MPI thread.
+  int ranks = 0;
+  int threads = 0;
 };
 
 /// The decision, with the figures behind it.

@@ -192,6 +192,7 @@ void Coordinator::make_plan() {
   if (!options_.profile_reason.empty())
     plan_.reasons.insert(plan_.reasons.begin() + 1, options_.profile_reason);
   plan_.warnings.insert(plan_.warnings.begin(), layout_.warnings.begin(), layout_.warnings.end());
+  place_workers();
   reorder_.set_ordered(plan_.ordered);
   if (options_.recorder) options_.recorder->on_plan(plan_);
 }
@@ -259,9 +260,26 @@ void Coordinator::run_parallel() {
   local_.reset();
 }
 
-// Which ranks work, as the plan has it; node leaders learn which ranks they feed.
+// Which ranks run the plan's workers, and how many threads each; the plan says so per node.
+void Coordinator::place_workers() {
+  assignment_ = assign_workers(plan_, layout_, size_, platform::threads_may_compute());
+  const Assignment& a = assignment_;
+  for (auto& n : plan_.nodes) n.ranks = n.threads = 0;
+  for (const auto& d : a.direct) {
+    plan_.nodes[std::size_t(d.node)].ranks += 1;
+    if (d.threads > 1) plan_.nodes[std::size_t(d.node)].threads += d.threads;
+  }
+  for (std::size_t n = 0; n < a.led.size(); ++n) plan_.nodes[n].ranks += int(a.led[n].size());
+  if (a.threads > 0) {
+    plan_.nodes[0].ranks += 1;
+    plan_.nodes[0].threads += a.threads;
+  }
+}
+
+// Node leaders learn which ranks they feed, ranks with threads how many; then the dispatcher
+// has a slot for each.
 void Coordinator::start_workers() {
-  const Assignment a = assign_workers(plan_, layout_, size_, platform::threads_may_compute());
+  const Assignment& a = assignment_;
   leader_of_.assign(std::size_t(size_), -1);
   for (const auto& d : a.direct) {
     if (d.threads > 1)  // before its first chunk: the rank starts its threads

@@ -50,6 +50,7 @@ class Coordinator {
   void make_plan();
   void run_serially();
   void run_parallel();
+  void place_workers();
   void start_workers();
 
   // The one receive loop: every message waiting, and every result of rank 0's pool.
@@ -84,6 +85,7 @@ class Coordinator {
   Route route_;
   std::optional<Sampler> sampler_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  Assignment assignment_;       // which ranks run the plan's workers (place_workers)
   std::vector<int> leader_of_;  // per rank: the node leader that feeds it, or -1
   std::exception_ptr failure_;  // what ended the run early: rank 0's own, or a remote_failure
   wire::Verdict verdict_;

@@ -53,7 +53,9 @@ two_nodes_two_cpus)
   bench 2
   [ "$(workers bench.json)" = "2 2" ] || fail "planned workers per node: $(workers bench.json)"
   [ "$(concurrency run.h5)" = "2 2" ] || fail "items at once per node: $(concurrency run.h5)"
-  echo "2 nodes x 2 CPUs, 1 rank each: workers $(workers bench.json), at once $(concurrency run.h5)"
+  placed=$(python3 -c 'import json; print(" ".join("%d/%d" % (n["ranks"], n["threads"]) for n in json.load(open("bench.json"))["plan"]["nodes"]))')
+  [ "$placed" = "1/2 1/2" ] || fail "ranks/threads per node in the plan: $placed"
+  echo "2 nodes x 2 CPUs, 1 rank each: workers $(workers bench.json), at once $(concurrency run.h5), ranks/threads $placed"
   ;;
 three_nodes_1_2_1)
   # Nodes of 1, 2 and 1 CPUs, rank 0 on the first, one rank per node.
@@ -63,6 +65,20 @@ three_nodes_1_2_1)
   set -- $(concurrency run.h5)
   [ "${2:-0}" = 2 ] || fail "the middle node ran ${2:-0} items at once, not 2 ($*)"
   echo "nodes of 1, 2, 1 CPUs: workers $(workers bench.json), at once $*"
+  ;;
+run_tasks)
+  # amorsize run, one rank per node on 2 nodes of 2 CPUs: each rank runs 2 tasks at once, and
+  # the output is every task's, in order.
+  box start nodeA:0-1 nodeB:0-1 >/dev/null || fail "box start"
+  seq 1 24 > tasks.txt
+  box mpirun -np 2 --map-by node "$amorsize" run --tasks tasks.txt --output out.txt --log run.h5 \
+    --summary s.json -- sh -c 'sleep 0.2; echo "task $0 on $(hostname)"' {} 2>err.txt ||
+    fail "run exit: $(tail -3 err.txt)"
+  [ "$(cut -d' ' -f2 out.txt | tr '\n' ' ')" = "$(seq 1 24 | tr '\n' ' ')" ] || fail "output: $(head -3 out.txt)"
+  grep -q "on nodeB" out.txt || fail "no task ran on nodeB"
+  set -- $(concurrency run.h5)
+  [ "$*" = "2 2" ] || fail "tasks at once per node: $*"
+  echo "24 tasks, one rank on each of 2 nodes: $* at once; $(grep -c nodeB out.txt) on nodeB"
   ;;
 *) fail "unknown case $case" ;;
 esac
