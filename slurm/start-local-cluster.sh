@@ -21,6 +21,11 @@
 #   AMORSIZE_SLURM_CPUS  CPUs the node declares (default 4, more than this 2-core machine has,
 #                        so a 3- or 4-rank job fits; slurmd is told to trust the configuration).
 #   AMORSIZE_SLURM_PORT  slurmctld's port (default 6817); slurmd uses the next one.
+#   AMORSIZE_SLURM_NODES several nodes of a cluster in a box (tests/cluster/box.sh, started
+#                        first, AMORSIZE_BOX set): "NAME=CPUS NAME=CPUS ...", one slurmd per
+#                        node, each inside its node (hostname, cgroups), on ports after
+#                        slurmctld's, with a spool, log and TmpFS of its own (srun --mpi=pmix
+#                        across nodes needs separate TmpFS: they share /tmp).
 #
 # Packages: slurm-wlm and munge (Debian 12: Slurm 22.05) are installed with apt-get when
 # missing. Slurm's pmix plugin (for `srun --mpi=pmix`) uses libpmix2, which Open MPI already
@@ -60,6 +65,8 @@ alive() {
 }
 
 node=$(hostname -s)
+box_nodes=${AMORSIZE_SLURM_NODES:-}
+box_sh=$(cd "$(dirname "$0")/.." && pwd)/tests/cluster/box.sh
 mkdir -p "$dir"
 # munged insists that its socket directory is reachable by everyone and that its key and log
 # are private: the key, log and seed go to DIR/munge (0700), the socket to DIR/munge-run (0755).
@@ -110,11 +117,12 @@ CredType=cred/munge
 AuthInfo=socket=$socket,cred_expire=5
 # State, spool, pid and log files under DIR.
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+SlurmdSpoolDir=$dir/spool$([ -n "$box_nodes" ] && echo "-%n")
 SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
+SlurmdPidFile=$dir/run/slurmd$([ -n "$box_nodes" ] && echo "-%n").pid
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
+SlurmdLogFile=$dir/log/slurmd$([ -n "$box_nodes" ] && echo "-%n").log
+$([ -n "$box_nodes" ] && echo "TmpFS=$dir/tmp-%n")
 SlurmctldDebug=info
 SlurmdDebug=info
 # No mail is sent (the default MailProg is not installed).
@@ -153,7 +161,15 @@ MinJobAge=4
 ReturnToService=2
 # Believe the CPU count below although the machine has fewer cores.
 SlurmdParameters=config_overrides
-NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+$(if [ -z "$box_nodes" ]; then
+    echo "NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN"
+  else
+    i=1
+    for spec in $box_nodes; do
+      echo "NodeName=${spec%=*} NodeAddr=127.0.0.1 Port=$((port + i)) CPUs=${spec#*=} State=UNKNOWN"
+      i=$((i + 1))
+    done
+  fi)
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 conf=$dir/etc/slurm.conf
@@ -176,23 +192,39 @@ if ! alive "$dir/run/slurmctld.pid" slurmctld; then
   # -c: start from a clean state (no jobs left over from an earlier run).
   slurmctld -c -f "$conf" || { show_log "$dir/log/slurmctld.log"; die "slurmctld did not start"; }
 fi
-if ! alive "$dir/run/slurmd.pid" slurmd; then
-  slurmd -f "$conf" || { show_log "$dir/log/slurmd.log"; die "slurmd did not start"; }
+nodes=$node
+if [ -z "$box_nodes" ]; then
+  if ! alive "$dir/run/slurmd.pid" slurmd; then
+    slurmd -f "$conf" || { show_log "$dir/log/slurmd.log"; die "slurmd did not start"; }
+  fi
+else
+  nodes=
+  for spec in $box_nodes; do
+    name=${spec%=*}
+    nodes="$nodes $name"
+    mkdir -p "$dir/spool-$name" "$dir/tmp-$name"
+    chmod 1777 "$dir/tmp-$name"
+    alive "$dir/run/slurmd-$name.pid" slurmd && continue
+    "$box_sh" agent "$name" slurmd -f "$conf" -N "$name" ||
+      { show_log "$dir/log/slurmd-$name.log"; die "slurmd of $name did not start"; }
+  done
 fi
 
 # --- wait until the node is up ------------------------------------------------------------------
-state=
-for _ in $(seq 150); do
-  state=$(sinfo -h -N -n "$node" -o %t 2>/dev/null || true)
+for node in $nodes; do
+  state=
+  for _ in $(seq 150); do
+    state=$(sinfo -h -N -n "$node" -o %t 2>/dev/null || true)
+    case $state in
+      idle|mix|alloc|comp) break ;;
+      drain*|down*) scontrol update NodeName="$node" State=RESUME 2>/dev/null || true ;;
+    esac
+    sleep 0.2
+  done
   case $state in
-    idle|mix|alloc|comp) break ;;
-    drain*|down*) scontrol update NodeName="$node" State=RESUME 2>/dev/null || true ;;
+    idle|mix|alloc|comp) ;;
+    *) show_log "$dir/log/slurmctld.log"; show_log "$dir/log/slurmd"*.log
+       die "node $node is '${state:-not reported}' after 30 s" ;;
   esac
-  sleep 0.2
+  say "node $node is $state; export SLURM_CONF=$conf"
 done
-case $state in
-  idle|mix|alloc|comp) ;;
-  *) show_log "$dir/log/slurmctld.log"; show_log "$dir/log/slurmd.log"
-     die "node $node is '${state:-not reported}' after 30 s" ;;
-esac
-say "node $node is $state; export SLURM_CONF=$conf"

@@ -53,6 +53,9 @@ if [ -f "$conf" ] && daemon_pid "$dir/run/slurmctld.pid" slurmctld >/dev/null; t
 fi
 
 stop "$dir/run/slurmd.pid" slurmd
+for pidfile in "$dir"/run/slurmd-*.pid; do  # the nodes of a cluster in a box
+  [ -e "$pidfile" ] && stop "$pidfile" slurmd
+done
 stop "$dir/run/slurmctld.pid" slurmctld
 stop "$dir/munge/munged.pid" munged
 

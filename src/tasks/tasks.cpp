@@ -274,6 +274,12 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   if (terminated) signal_group(SIGKILL);
   r.seconds = now_seconds() - start;
   r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  // Killed by the signal that drains the run: under srun, Slurm delivers the time-limit warning
+  // (or a scancel) to every process of the job step, the tasks too. Such a task did not fail;
+  // it was stopped with the run, and --resume runs it again.
+  if (WIFSIGNALED(wstatus) && !r.timed_out && stop && stop() &&
+      (WTERMSIG(wstatus) == SIGUSR1 || WTERMSIG(wstatus) == SIGTERM))
+    r.abandoned = true;
   if (!lost && !output.close()) lost = true;
   if (err_dropped > 0)
     r.err +=
