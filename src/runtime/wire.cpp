@@ -284,30 +284,40 @@ Batch decode_batch(ByteView message) {
   return b;
 }
 
-std::vector<char> encode(const Status& status) {
+namespace {
+// A message that is one fixed-size struct.
+template <class T>
+std::vector<char> just(const T& value) {
   std::vector<char> out;
-  put(out, status);
+  put(out, value);
   return out;
+}
+template <class T>
+T just(ByteView message, const char* what) {
+  Reader in(message, what);
+  const auto value = in.get<T>();
+  in.done();
+  return value;
+}
+}  // namespace
+
+std::vector<char> encode(const Status& status) {
+  return just(status);
 }
 
 Status decode_status(ByteView message) {
-  Reader in(message, "kStatus");
-  const auto s = in.get<Status>();
-  in.done();
-  return s;
+  return just<Status>(message, "kStatus");
 }
 
 std::vector<char> encode(const Share& share) {
-  std::vector<char> out;
-  put(out, share);
-  return out;
+  return just(share);
 }
 
 Share decode_share(ByteView message) {
-  Reader in(message, "kShare");
-  const auto s = in.get<Share>();
-  in.done();
-  if (s.threads < 1) in.fail("a share of " + std::to_string(s.threads) + " threads");
+  const auto s = just<Share>(message, "kShare");
+  if (s.threads < 1)
+    throw protocol_error("amorsize: malformed kShare message: a share of " +
+                         std::to_string(s.threads) + " threads");
   return s;
 }
 

@@ -17,6 +17,8 @@ work=$(mktemp -d /tmp/amorsize-slurm-box-work.XXXXXX)
 t0=$(date +%s)
 note() { echo "[$(( $(date +%s) - t0 ))s] $*"; }
 fail() { echo "FAIL: $*"; tail -n 20 "$cluster"/log/slurm*.log 2>/dev/null; exit 1; }
+# shellcheck source=../slurm/wait_for_job.sh
+. "$src/tests/slurm/wait_for_job.sh"
 cleanup() {
   "$src/slurm/stop-local-cluster.sh" "$cluster" --purge >/dev/null 2>&1
   "$here/box.sh" stop >/dev/null 2>&1
@@ -74,24 +76,7 @@ job=$(TASKS=$work/b.tasks OUTPUT=$work/b.results COMMAND="$work/slow_task.sh {}"
       sbatch --parsable --chdir="$work" --nodes=2 --time=1 --signal=B:USR1@20 \
       --output="$work/b.log" "$script")
 job=${job%%;*}
-state='' last='' misses=0 info=''
-while :; do
-  info=$(scontrol -o show job "$job" 2>/dev/null || true)
-  state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
-  if [ -z "$state" ] && [ -n "$last" ]; then
-    misses=$((misses + 1))
-    [ "$misses" -lt 5 ] || { cat "$work/b.log"; fail "(b) job $job vanished after $last"; }
-    sleep 1
-    continue
-  fi
-  misses=0
-  if [ "$state" != "$last" ]; then note "(b) job $job: $state"; last=$state; fi
-  case $state in
-    COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) break ;;
-  esac
-  [ $(( $(date +%s) - tb )) -lt 170 ] || { cat "$work/b.log"; fail "(b) job $job not done after 170 s"; }
-  sleep 1
-done
+wait_for_job "$job" "$work/b.log" 170
 cat "$work/b.log"
 restarts=$(sed -n 's/.* Restarts=\([0-9]*\).*/\1/p' <<<"$info")
 exitcode=$(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$info")

@@ -12,15 +12,10 @@
 
 #include "amorsize/run.hpp"
 #include "amorsize/workload.hpp"
+#include "ranks.hpp"
 
 namespace amorsize {
 namespace {
-
-int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
 
 constexpr double kItemSeconds = 100e-6;
 

@@ -14,21 +14,10 @@
 #include "../../src/runtime/memory_probe.hpp"
 #include "amorsize/run.hpp"
 #include "amorsize/workload.hpp"
+#include "ranks.hpp"
 
 namespace amorsize {
 namespace {
-
-int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int ranks() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
 
 // An item that takes a pseudo-random 0..200 us, so chunks finish out of order.
 std::int64_t jittery(std::int64_t i) {

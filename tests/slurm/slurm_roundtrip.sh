@@ -29,6 +29,8 @@ mpirun=${MPIRUN:-mpirun}
 t0=$(date +%s)
 
 note() { echo "[$(( $(date +%s) - t0 ))s] $*"; }
+# shellcheck source=wait_for_job.sh
+. "$(dirname "$0")/wait_for_job.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root for the test Slurm cluster"; exit 77; fi
@@ -116,27 +118,7 @@ job=$(TASKS=$work/b.tasks OUTPUT=$work/b.results COMMAND="$work/slow_task.sh {}"
       sbatch --parsable --chdir="$work" --ntasks-per-node=3 --time=1 --signal=B:USR1@20 \
       --output="$work/b.log" "$sbatch_script")
 job=${job%%;*}
-# Poll every second rather than sbatch --wait: the final job record (Restarts, ExitCode) must be
-# read before MinJobAge=4 purges it (4-14 s after the end), and the state changes go to the log.
-state='' last='' misses=0
-deadline=$((tb + 170))
-while :; do
-  info=$(scontrol -o show job "$job" 2>/dev/null || true)
-  state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
-  if [ -z "$state" ] && [ -n "$last" ]; then
-    misses=$((misses + 1))
-    [ "$misses" -lt 5 ] || { cat "$work/b.log"; fail "(b) job $job vanished after $last"; }
-    sleep 1
-    continue
-  fi
-  misses=0
-  if [ "$state" != "$last" ]; then note "(b) job $job: $state"; last=$state; fi
-  case $state in
-    COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) break ;;
-  esac
-  [ "$(date +%s)" -lt "$deadline" ] || { cat "$work/b.log"; fail "(b) job $job not done after 170 s"; }
-  sleep 1
-done
+wait_for_job "$job" "$work/b.log" 170
 cat "$work/b.log"
 restarts=$(sed -n 's/.* Restarts=\([0-9]*\).*/\1/p' <<<"$info")
 exitcode=$(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$info")
