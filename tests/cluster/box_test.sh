@@ -58,13 +58,18 @@ two_nodes_two_cpus)
   echo "2 nodes x 2 CPUs, 1 rank each: workers $(workers bench.json), at once $(concurrency run.h5), ranks/threads $placed"
   ;;
 three_nodes_1_2_1)
-  # Nodes of 1, 2 and 1 CPUs, rank 0 on the first, one rank per node.
-  box start nodeA:0 nodeB:0-1 nodeC:1 >/dev/null || fail "box start"
+  # Nodes of 1, 2 and 1 CPUs, rank 0 on the first, one rank per node. The last node also has a
+  # memory limit (2 GiB) and a CPU quota (90% of a CPU): the box sets them in its cgroups.
+  box start nodeA:0 nodeB:0-1 nodeC:1:2048:90 >/dev/null || fail "box start"
   bench 3
   [ "$(workers bench.json)" = "1 2 1" ] || fail "planned workers per node: $(workers bench.json)"
   set -- $(concurrency run.h5)
   [ "${2:-0}" = 2 ] || fail "the middle node ran ${2:-0} items at once, not 2 ($*)"
-  echo "nodes of 1, 2, 1 CPUs: workers $(workers bench.json), at once $*"
+  memory=$(cat /sys/fs/cgroup/memory"$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)"/amorsize-box-nodeC/memory.limit_in_bytes 2>/dev/null)
+  quota=$(cat /sys/fs/cgroup/cpu"$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/self/cgroup)"/amorsize-box-nodeC/cpu.cfs_quota_us 2>/dev/null)
+  [ "$memory" = $((2048 << 20)) ] || fail "nodeC's memory limit is '$memory'"
+  [ "$quota" = 90000 ] || fail "nodeC's CPU quota is '$quota'"
+  echo "nodes of 1, 2, 1 CPUs: workers $(workers bench.json), at once $*; nodeC: 2 GiB, 90% of a CPU"
   ;;
 run_tasks)
   # amorsize run, one rank per node on 2 nodes of 2 CPUs: each rank runs 2 tasks at once, and
