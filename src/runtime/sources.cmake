@@ -17,9 +17,8 @@ set(AMORSIZE_RUNTIME_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dispatcher.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coordinator_messages.cpp
   ${CMAKE_CURRENT_LIST_DIR}/engine.cpp)
-if(AMORSIZE_SMPI)
-  list(APPEND AMORSIZE_RUNTIME_SOURCES ${CMAKE_CURRENT_LIST_DIR}/platform_smpi.cpp)
-else()
-  list(APPEND AMORSIZE_RUNTIME_SOURCES ${CMAKE_CURRENT_LIST_DIR}/platform_mpi.cpp)
-endif()
+# The platform: the library takes the real MPI's, bench/sim SimGrid's.
+set(AMORSIZE_RUNTIME_PLATFORM_MPI ${CMAKE_CURRENT_LIST_DIR}/platform_mpi.cpp)
+set(AMORSIZE_RUNTIME_PLATFORM_SIMGRID ${CMAKE_CURRENT_LIST_DIR}/platform_smpi.cpp)

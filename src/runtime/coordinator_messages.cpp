@@ -1,0 +1,142 @@
+// The coordinator's one receive loop, and what it does with each message and result:
+// probes while sampling, chunk and batch results, hand-backs, pressure, failures elsewhere.
+#include <algorithm>
+
+#include "coordinator.hpp"
+#include "ending.hpp"
+
+namespace amorsize::detail {
+
+bool Coordinator::pump() {
+  bool any = false;
+  Message m;
+  while (transport_.poll(m)) {
+    on_message(m);
+    any = true;
+  }
+  if (local_) {
+    while (auto f = local_->pop()) {
+      on_result(std::move(f->result), std::nullopt);
+      any = true;
+    }
+  }
+  return any;
+}
+
+void Coordinator::on_message(Message& m) {
+  switch (m.tag) {
+    case wire::Tag::kResult:
+      if (phase_ == Phase::kSampling) {
+        on_probe(m.source, wire::decode_result(m.bytes));
+      } else {
+        on_result(wire::decode_result(m.bytes), std::nullopt);
+      }
+      return;
+    case wire::Tag::kStatus: {
+      const wire::Status s = wire::decode_status(m.bytes);
+      set_pressure(layout_.node_of_rank[std::size_t(m.source)], s.pressured != 0, s.when);
+      return;
+    }
+    case wire::Tag::kReturn:
+      if (phase_ != Phase::kParallel) break;
+      dispatcher_->take_return(wire::decode_return(m.bytes));
+      return;
+    case wire::Tag::kAbort:
+      throw remote_failure(m.source, wire::decode_abort(m.bytes).message);
+    default:
+      break;
+  }
+  throw protocol_error(std::string("amorsize: the coordinator got a ") + wire::name(m.tag) +
+                       " message from rank " + std::to_string(m.source));
+}
+
+void Coordinator::on_probe(int rank, wire::Result r) {
+  const int node = layout_.node_of_rank[std::size_t(rank)];
+  sampler_->on_probe(rank, node, r);
+  account(node, r.header, r.failures);
+  set_pressure(node, r.header.pressured != 0, r.header.memory_wtime);
+  reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
+  sampler_->send_probe(rank);
+}
+
+// A chunk's result: from the serial loop (with its dispatch time) or from a slot.
+void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatch) {
+  const wire::ResultHeader& h = r.header;
+  ChunkRecord rec;
+  rec.seq = h.seq;
+  rec.first = h.first;
+  rec.count = h.count;
+  rec.receive_seconds = now();
+  rec.compute_seconds = h.compute_seconds;
+  rec.bytes_out = std::int64_t(r.results.size());
+  rec.failed = std::int64_t(r.failures.size());
+  std::int64_t chunks = 0;  // against the reorder window: none for the serial loop's
+  double offset = 0;        // the worker's clock minus rank 0's
+  if (serial_dispatch) {
+    rec.dispatch_seconds = *serial_dispatch;
+  } else {
+    const Dispatcher::Completed c = dispatcher_->complete(h.seq);
+    rec.rank = c.rank;
+    rec.node = c.node;
+    rec.dispatch_seconds = c.dispatch_seconds;
+    rec.bytes_in = c.bytes_in;
+    chunks = c.chunks;
+    if (c.rank != 0) {
+      offset = clocks_.offset[std::size_t(c.rank)];
+      set_pressure(c.node, h.pressured != 0, h.memory_wtime);
+    }
+    if (r.parts.empty()) dispatcher_->schedule().observe(h.count, h.compute_seconds);
+  }
+  rec.start_seconds = h.start_wtime - start_ - offset;
+  rec.end_seconds = h.end_wtime - start_ - offset;
+  if (r.parts.empty()) {
+    ++report_.chunks;
+    if (options_.recorder) options_.recorder->on_chunk(rec);
+  }
+  for (const auto& part : r.parts) {  // a leader's batch: each chunk as it ran
+    ChunkRecord c = rec;
+    c.first = part.first;
+    c.count = part.count;
+    c.rank = part.rank;
+    c.compute_seconds = part.compute_seconds;
+    c.start_seconds = part.start_wtime - start_ - offset;
+    c.end_seconds = part.end_wtime - start_ - offset;
+    c.bytes_in = rec.bytes_in * part.count / std::max<std::int64_t>(h.count, 1);
+    c.bytes_out = part.results_bytes;
+    c.failed = part.failures;
+    dispatcher_->schedule().observe(part.count, part.compute_seconds);
+    ++report_.chunks;
+    if (options_.recorder) options_.recorder->on_chunk(c);
+  }
+  account(rec.node, h, r.failures);
+  reorder_.accept(h.first, h.count, std::move(r.results), std::move(r.failures), chunks);
+}
+
+void Coordinator::account(int node, const wire::ResultHeader& h,
+                          const std::vector<Failure>& failures) {
+  report_.items += h.count;
+  report_.compute_seconds += h.compute_seconds;
+  report_.work_seconds += h.work_seconds;
+  report_.longest_item_seconds = std::max(report_.longest_item_seconds, h.longest_item_seconds);
+  if (std::size_t(node) < busy_.size()) busy_[std::size_t(node)] += h.compute_seconds;
+  for (const auto& f : failures) report_.failures.push_back(f);
+  if (!failures.empty() && options_.fail_fast) stopped_ = true;
+}
+
+void Coordinator::set_pressure(int node, bool pressured, double when) {
+  if (pressure_.update(node, pressured, when) && options_.recorder)
+    options_.recorder->on_pressure(node, now(), pressured);
+}
+
+// The sink, through the reorder buffer.
+void Coordinator::deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
+                          const std::vector<Failure>& failures) {
+  if (stopped_ && sink_closed_) return;
+  if (!codec_.deliver(first, count, results.data(), results.size(), failures)) {
+    stopped_ = true;
+    sink_closed_ = true;
+  }
+  report_.delivered += count - std::int64_t(failures.size());
+}
+
+}  // namespace amorsize::detail
