@@ -7,11 +7,15 @@
 #
 #   box.sh start NODE...    NODE = NAME:CPUS[:MEMORY_MIB[:CPU_PERCENT]], e.g. nodeA:0-1 nodeB:1
 #   box.sh mpirun ARGS...   mpirun across the nodes (add -np N --map-by node as you need)
-#   box.sh stop             ends what the box started: processes, cgroups, state
+#   box.sh slurm            a Slurm across the nodes: slurmctld here, one slurmd in each node
+#                           (slurm/start-local-cluster.sh in the box's state directory); prints
+#                           the SLURM_CONF to export
+#   box.sh stop             ends what the box started: Slurm, processes, cgroups, state
 #   box.sh check            exits 0 if this host can run a box, else 77 and says why
 #
-# The state lives in $AMORSIZE_BOX (default /tmp/amorsize-box). `start` first removes what a
-# killed box left there. Needs root, cgroup v1 cpuset (and memory and cpu when asked) and
+# The state lives in $AMORSIZE_BOX (default /tmp/amorsize-box; keep it under /tmp/amorsize-box*).
+# One box runs at a time: `start` first removes what any killed box left behind (its Slurm
+# daemons, processes, cgroups and state). Needs root, cgroup v1 cpuset (and memory and cpu when asked) and
 # unshare; `check` says which is missing.
 set -euo pipefail
 
@@ -36,9 +40,13 @@ check() {
   return 0
 }
 
-# Kills every process in the box's cgroups and removes them.
+# Stops the box's Slurm, kills every process in the box's cgroups and removes them: this box's,
+# and whatever a killed box left behind (any /tmp/amorsize-box* state, any amorsize-box-* cgroup).
 clean() {
-  local controller dir
+  local controller dir slurm
+  for slurm in "$box/slurm" /tmp/amorsize-box*/slurm; do
+    [ -d "$slurm" ] && "$(dirname "$self")/../../slurm/stop-local-cluster.sh" "$slurm" >/dev/null 2>&1
+  done
   for controller in cpuset memory cpu; do
     for dir in /sys/fs/cgroup/$controller/*/amorsize-box-* /sys/fs/cgroup/$controller/amorsize-box-*; do
       [ -d "$dir" ] || continue
@@ -51,6 +59,10 @@ clean() {
       done
       rmdir "$dir" 2>/dev/null || true
     done
+  done
+  # One box at a time: the state of any other is a killed run's.
+  for dir in /tmp/amorsize-box*; do
+    [ -d "$dir" ] && [ "$dir" != "$box" ] && rm -rf "$dir"
   done
   rm -rf "$box"
 }
@@ -116,6 +128,16 @@ agent() {
   exec unshare --uts sh -c 'hostname "$0"; eval "$1"' "$host" "$*"
 }
 
+slurm() {
+  [ -f "$box/hostfile" ] || die "no box: run 'box.sh start NODE...' first"
+  local nodes
+  nodes=$(awk '{sub("slots=", "", $2); printf "%s=%s ", $1, $2}' "$box/hostfile")
+  AMORSIZE_SLURM_NODES=$nodes AMORSIZE_SLURM_PORT=${AMORSIZE_SLURM_PORT:-7837} \
+    "$(dirname "$self")/../../slurm/start-local-cluster.sh" "$box/slurm" >&2 ||
+    die "the Slurm cluster did not start (logs in $box/slurm/log)"
+  echo "$box/slurm/etc/slurm.conf"
+}
+
 run_mpirun() {
   [ -f "$box/hostfile" ] || die "no box: run 'box.sh start NODE...' first"
   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 AMORSIZE_BOX=$box \
@@ -127,6 +149,7 @@ run_mpirun() {
 case ${1:-} in
   start) shift; start "$@" ;;
   mpirun) shift; run_mpirun "$@" ;;
+  slurm) slurm ;;
   agent) shift; agent "$@" ;;
   stop) clean ;;
   check) check ;;

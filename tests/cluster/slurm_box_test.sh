@@ -3,7 +3,8 @@
 # slurmd each, inside its node), running slurm/amorsize.sbatch one rank per node:
 #  (a) with mpirun inside the job: every task once, byte-identical output, tasks on both nodes;
 #  (b) with srun --mpi=pmix under a one-minute time limit with --signal: the run drains (exit 3),
-#      the job requeues itself and the next allocation resumes to byte-identical output.
+#      the job requeues itself and the next allocation resumes to byte-identical output;
+#  (c) slurm/array.sbatch: a 2-element array, each element its own slice and output.
 #   slurm_box_test.sh AMORSIZE
 # Exits 77 (skipped) where the box cannot run. About 90 s, most of it waiting for Slurm's
 # time-limit warning in (b).
@@ -12,15 +13,13 @@ amorsize=$1
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 export AMORSIZE_BOX=$(mktemp -d /tmp/amorsize-box-slurm.XXXXXX)
-cluster=$(mktemp -d /tmp/amorsize-slurm-box.XXXXXX)
 work=$(mktemp -d /tmp/amorsize-slurm-box-work.XXXXXX)
 t0=$(date +%s)
 note() { echo "[$(( $(date +%s) - t0 ))s] $*"; }
-fail() { echo "FAIL: $*"; tail -n 20 "$cluster"/log/slurm*.log 2>/dev/null; exit 1; }
+fail() { echo "FAIL: $*"; tail -n 20 "$AMORSIZE_BOX"/slurm/log/slurm*.log 2>/dev/null; exit 1; }
 # shellcheck source=../slurm/wait_for_job.sh
 . "$src/tests/slurm/wait_for_job.sh"
 cleanup() {
-  "$src/slurm/stop-local-cluster.sh" "$cluster" --purge >/dev/null 2>&1
   "$here/box.sh" stop >/dev/null 2>&1
   rm -rf "$work"
 }
@@ -30,9 +29,9 @@ command -v slurmd >/dev/null || { echo "SKIPPED: no slurmd (slurm-wlm)"; exit 77
 "$here/box.sh" start nodeA:0-1 nodeB:0-1 >/dev/null || fail "box start"
 port=7837
 while ss -ltn 2>/dev/null | grep -q ":$port "; do port=$((port + 10)); done
-AMORSIZE_SLURM_NODES="nodeA=2 nodeB=2" AMORSIZE_SLURM_PORT=$port \
-  "$src/slurm/start-local-cluster.sh" "$cluster" >/dev/null 2>&1 || fail "the Slurm cluster did not start"
-export SLURM_CONF=$cluster/etc/slurm.conf
+SLURM_CONF=$(AMORSIZE_SLURM_PORT=$port "$here/box.sh" slurm 2>/dev/null) ||
+  fail "the Slurm cluster did not start"
+export SLURM_CONF
 # Open MPI between the box's nodes: TCP on loopback.
 export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader,tcp OMPI_MCA_btl_tcp_if_include=lo \
        OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_mtl='^ofi,psm,psm2' OMPI_ALLOW_RUN_AS_ROOT=1 \
@@ -85,4 +84,18 @@ exitcode=$(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$info")
 grep -q "requeueing job $job" "$work/b.log" || fail "(b) the batch script did not requeue the job"
 cmp "$work/b.expected" "$work/b.results" || fail "(b) output differs"
 note "(b) passed in $(( $(date +%s) - tb )) s: drained, requeued (Restarts=$restarts), byte-identical"
+
+# ---- (c) slurm/array.sbatch: two elements, each on a node of its own -----------------------------
+seq 1 100 | sed 's/^/c /' > "$work/c.all"
+(cd "$work" && split -n l/2 -d -a 1 --additional-suffix=.txt c.all c.tasks.)
+note "(c) job array of 2 elements"
+TASKS_PATTERN=$work/c.tasks.%a.txt OUTPUT_PATTERN=$work/c.results.%a.txt COMMAND="/bin/echo {}" MPIRUN=mpirun \
+  MPIRUN_ARGS="--bind-to none" AMORSIZE_SBATCH=$script \
+  sbatch --wait --quiet --chdir="$work" --array=0-1 --time=2 --output="$work/c.%a.log" \
+  "$src/slurm/array.sbatch"
+rc=$?
+[ $rc -eq 0 ] || { cat "$work"/c.*.log; fail "(c) the array exited $rc"; }
+cat "$work/c.results.0.txt" "$work/c.results.1.txt" | cmp - "$work/c.all" || fail "(c) output differs"
+hosts=$(cat "$work"/c.*.log | sed -n 's/.*: start on \([^ ]*\) .*/\1/p' | sort -u | tr '\n' ' ')
+note "(c) passed: each element its own slice and output (ran on: $hosts)"
 echo PASS
