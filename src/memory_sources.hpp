@@ -23,7 +23,9 @@ std::optional<std::uint64_t> read_cgroup_limit(const std::string& proc_self_cgro
                                                const std::string& sysfs_root);
 
 /// Memory charged now to the cgroup whose limit read_cgroup_limit() returns (memory.current or
-/// memory.usage_in_bytes). nullopt when there is no limit or the usage cannot be read.
+/// memory.usage_in_bytes), less its inactive file cache (memory.stat: `inactive_file` in v2,
+/// `total_inactive_file` in v1), which the kernel reclaims before it would fail an allocation.
+/// nullopt when there is no limit or the usage cannot be read.
 std::optional<std::uint64_t> read_cgroup_usage(const std::string& proc_self_cgroup,
                                                const std::string& sysfs_root);
 

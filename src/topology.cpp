@@ -92,9 +92,21 @@ struct CgroupMemory {
   std::optional<std::uint64_t> usage_bytes;
 };
 
-/// The limit set on one cgroup directory, if any.
+/// The value of `key` in a memory.stat file ("KEY VALUE" lines), if there.
+std::optional<std::uint64_t> stat_value(const fs::path& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string name, value;
+  while (in >> name >> value)
+    if (name == key) return parse_u64(value);
+  return std::nullopt;
+}
+
+/// The limit set on one cgroup directory, if any, and its usage as the kernel would reclaim it:
+/// the cgroup's charge counts page cache, and the inactive file cache (`cache_key` in
+/// memory.stat) is what reclaim takes first, so it is not counted as used. (A cgroup of 256 MiB
+/// holding 215 MB of cache once read as full, and pressure never ended.)
 std::optional<CgroupMemory> cgroup_limit_in(const fs::path& dir, const char* limit_file,
-                                            const char* usage_file) {
+                                            const char* usage_file, const char* cache_key) {
   const auto limit_text = read_first_line(dir / limit_file);
   if (!limit_text || *limit_text == "max") return std::nullopt;
   const auto limit = parse_u64(*limit_text);
@@ -103,6 +115,8 @@ std::optional<CgroupMemory> cgroup_limit_in(const fs::path& dir, const char* lim
   found.limit_bytes = *limit;
   if (const auto usage_text = read_first_line(dir / usage_file)) {
     found.usage_bytes = parse_u64(*usage_text);
+    const auto cache = stat_value(dir / "memory.stat", cache_key);
+    if (found.usage_bytes && cache) *found.usage_bytes -= std::min(*found.usage_bytes, *cache);
   }
   return found;
 }
@@ -113,11 +127,13 @@ std::optional<CgroupMemory> cgroup_limit_in(const fs::path& dir, const char* lim
 /// the walk ends at the root, which is the right place to look.
 std::optional<CgroupMemory> tightest_cgroup_limit(const fs::path& hierarchy_root,
                                                   const std::string& cgroup_path,
-                                                  const char* limit_file, const char* usage_file) {
+                                                  const char* limit_file, const char* usage_file,
+                                                  const char* cache_key) {
   std::optional<CgroupMemory> tightest;
   fs::path relative = fs::path(cgroup_path).relative_path();
   for (;;) {
-    const auto found = cgroup_limit_in(hierarchy_root / relative, limit_file, usage_file);
+    const auto found =
+        cgroup_limit_in(hierarchy_root / relative, limit_file, usage_file, cache_key);
     if (found && (!tightest || found->limit_bytes < tightest->limit_bytes)) tightest = found;
     if (relative.empty()) break;
     relative = relative.parent_path();
@@ -144,15 +160,19 @@ std::optional<CgroupMemory> read_cgroup_memory(const std::string& proc_self_cgro
     const std::string controllers = line.substr(first_colon + 1, second_colon - first_colon - 1);
     const std::string path = line.substr(second_colon + 1);
     if (id == "0" && controllers.empty()) {  // cgroup v2, the unified hierarchy
-      consider(tightest_cgroup_limit(sysfs_root, path, "memory.max", "memory.current"));
+      consider(
+          tightest_cgroup_limit(sysfs_root, path, "memory.max", "memory.current", "inactive_file"));
       continue;
     }
     std::istringstream names(controllers);  // cgroup v1: a comma-separated controller list
     std::string name;
     while (std::getline(names, name, ',')) {
       if (name == "memory") {
+        // v1's memory.stat also has "inactive_file", this cgroup's own; the total_ one
+        // counts its descendants, as memory.usage_in_bytes does.
         consider(tightest_cgroup_limit(fs::path(sysfs_root) / "memory", path,
-                                       "memory.limit_in_bytes", "memory.usage_in_bytes"));
+                                       "memory.limit_in_bytes", "memory.usage_in_bytes",
+                                       "total_inactive_file"));
         break;
       }
     }

@@ -260,6 +260,56 @@ TEST(Cgroup, V2ParentLimitBindsTheChild) {
   EXPECT_EQ(amorsize::detail::read_cgroup_usage(cgroup, sysfs), 100u);
 }
 
+// Page cache is charged to the cgroup, but its inactive part is reclaimed first: it does not
+// count as used. (256 MiB holding 215 MB of cache once read as full, and a run never resumed.)
+TEST(Cgroup, V2InactiveFileCacheIsNotUsed) {
+  TempDir dir;
+  const std::string cgroup = dir.write("proc/self/cgroup", "0::/job\n");
+  const std::string sysfs = (dir.path() / "sys").string();
+  dir.write("sys/job/memory.max", "268435456\n");
+  dir.write("sys/job/memory.current", "244318208\n");
+  dir.write("sys/job/memory.stat",
+            "anon 18874368\nfile 225443840\ninactive_file 215000000\n"
+            "active_file 10443840\n");
+  EXPECT_EQ(amorsize::detail::read_cgroup_usage(cgroup, sysfs), 244318208u - 215000000u);
+}
+
+TEST(Cgroup, V1TotalInactiveFileCacheIsNotUsed) {
+  TempDir dir;
+  const std::string cgroup = dir.write("proc/self/cgroup", "4:memory:/job\n");
+  const std::string sysfs = (dir.path() / "sys").string();
+  dir.write("sys/memory/job/memory.limit_in_bytes", "268435456\n");
+  dir.write("sys/memory/job/memory.usage_in_bytes", "233000000\n");
+  // inactive_file is this cgroup's own; total_inactive_file counts its children too.
+  dir.write("sys/memory/job/memory.stat",
+            "cache 225000000\ninactive_file 1000\ntotal_inactive_file 215000000\n");
+  EXPECT_EQ(amorsize::detail::read_cgroup_usage(cgroup, sysfs), 18000000u);
+}
+
+TEST(Cgroup, CacheIsTakenFromTheCgroupWhoseLimitBinds) {
+  TempDir dir;
+  const std::string cgroup = dir.write("proc/self/cgroup", "0::/job/step\n");
+  const std::string sysfs = (dir.path() / "sys").string();
+  dir.write("sys/job/memory.max", "1073741824\n");  // the tighter one
+  dir.write("sys/job/memory.current", "900000000\n");
+  dir.write("sys/job/memory.stat", "inactive_file 800000000\n");
+  dir.write("sys/job/step/memory.max", "2147483648\n");
+  dir.write("sys/job/step/memory.current", "50000000\n");
+  dir.write("sys/job/step/memory.stat", "inactive_file 0\n");
+  EXPECT_EQ(amorsize::detail::read_cgroup_limit(cgroup, sysfs), 1 * kGiB);
+  EXPECT_EQ(amorsize::detail::read_cgroup_usage(cgroup, sysfs), 100000000u);
+}
+
+TEST(Cgroup, CacheLargerThanUsageLeavesNothingUsed) {
+  TempDir dir;
+  const std::string cgroup = dir.write("proc/self/cgroup", "0::/job\n");
+  const std::string sysfs = (dir.path() / "sys").string();
+  dir.write("sys/job/memory.max", "1000\n");
+  dir.write("sys/job/memory.current", "500\n");
+  dir.write("sys/job/memory.stat", "inactive_file 700\n");
+  EXPECT_EQ(amorsize::detail::read_cgroup_usage(cgroup, sysfs), 0u);
+}
+
 TEST(Cgroup, V1LimitAndUsageAreRead) {
   TempDir dir;
   const std::string cgroup = dir.write("proc/self/cgroup",
