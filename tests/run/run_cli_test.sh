@@ -170,6 +170,29 @@ bound_rank_plans_its_cpus)
   /usr/bin/python3 -c 'import json; s = json.load(open("s.json")); assert s["workers"] == 1, s["workers"]; print("bound to one core: 1 worker, efficiency %.2f" % s["efficiency"])' ||
     fail "planned more workers than the rank has CPUs"
   ;;
+page_cache)
+  # A memory cgroup full of page cache is not a full node: the kernel reclaims the inactive
+  # cache first. 2 s of work in a 256 MiB cgroup holding 205 MB of cache must finish (it used
+  # to read as pressure that never ended, and nothing was dispatched again).
+  base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+  cg=$base/amorsize-cache-$$
+  if ! mkdir "$cg" 2>/dev/null; then
+    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; exit 77
+  fi
+  trap 'rm -f "$work/cache"; rmdir "$cg" 2>/dev/null; rm -rf "$work"' EXIT
+  echo $((256 << 20)) > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"
+  sh -c 'echo $$ > "$1/cgroup.procs" && dd if=/dev/zero of="$2" bs=1M count=205 status=none && sync' \
+    sh "$cg" "$work/cache" || fail "cannot fill the cgroup with cache"
+  cache=$(awk '$1 == "total_inactive_file" {print $2}' "$cg/memory.stat")
+  start=$(date +%s%N)
+  timeout 120 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+    mpirun -np 2 --bind-to none "$amorsize" bench --workload const:mean=100us,n=20000 --json \
+    > bench.json 2> err.txt
+  status=$?
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  [ $status -eq 0 ] || fail "exit $status after $ms ms in a cgroup with $cache bytes of inactive cache: $(tail -2 err.txt)"
+  echo "2 s of work in a 256 MiB cgroup holding $cache bytes of inactive cache: done in $ms ms"
+  ;;
 big_stdout)
   # Fault drill: tasks that write far more to stdout than a rank may hold. Output beyond
   # --spill-above (1 MiB by default) streams to a file in OUTPUT.spill and is copied into the
