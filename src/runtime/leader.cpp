@@ -64,11 +64,8 @@ void Leader::finish() {
 }
 
 void Leader::say_when_pressure_clears() {
-  const auto memory = memory_.read();
-  if (reported_pressure_ && !memory.pressured) {
-    transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, memory.when}));
-    reported_pressure_ = false;
-  }
+  if (const auto when = memory_.cleared())
+    transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, *when}));
 }
 
 void Leader::on_message(Message& m) {
@@ -168,13 +165,13 @@ void Leader::finish(Batch& batch) {
   r.pressured = memory.pressured ? 1 : 0;
   r.memory_wtime = memory.when;
   transport_.send(0, wire::Tag::kResult, wire::encode(out));
-  reported_pressure_ = memory.pressured;
+  memory_.reported(memory.pressured);
 }
 
 // Hands queued chunks to workers, round by round; under memory pressure no prefetch.
 bool Leader::feed() {
   bool any = false;
-  const int limit = reported_pressure_ ? 1 : inflight_;
+  const int limit = memory_.reported_pressured() ? 1 : inflight_;
   for (bool more = true; more && !todo_.empty();) {
     more = false;
     for (auto& w : workers_) {

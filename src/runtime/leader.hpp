@@ -61,7 +61,6 @@ class Leader {
   std::exception_ptr failure_;
   bool stopped_ = false;  // rank 0's kStop came
   bool aborted_ = false;  // rank 0's kAbort came
-  bool reported_pressure_ = false;
 };
 
 }  // namespace amorsize::detail

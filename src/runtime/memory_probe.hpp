@@ -43,12 +43,26 @@ class MemoryWatch {
     return reading_;
   }
 
+  /// What this rank last told its boss (with a result) of the node's memory.
+  void reported(bool pressured) { reported_pressured_ = pressured; }
+  bool reported_pressured() const { return reported_pressured_; }
+  /// While idle: the time of the reading that found reported pressure cleared, once (the boss
+  /// is to be told, with a kStatus); nothing otherwise.
+  std::optional<double> cleared() {
+    if (!reported_pressured_) return std::nullopt;
+    const Reading r = read();
+    if (r.pressured) return std::nullopt;
+    reported_pressured_ = false;
+    return r.when;
+  }
+
  private:
   std::function<MemorySample(int)> probe_;
   double threshold_;
   int rank_;
   Reading reading_;
   std::chrono::steady_clock::time_point last_{};
+  bool reported_pressured_ = false;
 };
 
 }  // namespace amorsize::detail

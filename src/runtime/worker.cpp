@@ -133,7 +133,7 @@ class Worker {
     const bool ran_long = !returned.empty();
     if (ran_long) transport_.send(source, wire::Tag::kReturn, std::move(returned));
     transport_.send(source, wire::Tag::kResult, wire::encode(result));
-    reported_pressure_ = reading.pressured;
+    memory_.reported(reading.pressured);
     if (ran_long) hand_back_queued();
   }
 
@@ -182,11 +182,8 @@ class Worker {
 
   // Idle: if this node was reported under pressure, say so when it clears.
   void say_when_pressure_clears() {
-    const auto reading = memory_.read();
-    if (reported_pressure_ && !reading.pressured) {
-      transport_.send(boss_, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, reading.when}));
-      reported_pressure_ = false;
-    }
+    if (const auto when = memory_.cleared())
+      transport_.send(boss_, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, *when}));
   }
 
   // An error outside an item: rank 0 hears of it and ends the run; this rank runs nothing more
@@ -224,7 +221,6 @@ class Worker {
   bool aborted_ = false;
   int abort_leader_ = -1;  // with kAbort: the leader whose kStop is still to come
   bool leader_stopped_ = false;
-  bool reported_pressure_ = false;
   int boss_ = 0;  // who sent the last chunk
 };
 
