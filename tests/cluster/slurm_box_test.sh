@@ -76,14 +76,8 @@ job=$(TASKS=$work/b.tasks OUTPUT=$work/b.results COMMAND="$work/slow_task.sh {}"
       --output="$work/b.log" "$script")
 job=${job%%;*}
 wait_for_job "$job" "$work/b.log" 170
-cat "$work/b.log"
-restarts=$(sed -n 's/.* Restarts=\([0-9]*\).*/\1/p' <<<"$info")
-exitcode=$(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$info")
-[ "$state" = COMPLETED ] || fail "(b) job ended $state (ExitCode=$exitcode)"
-[ "${restarts:-0}" -ge 1 ] || fail "(b) the job was never requeued (Restarts=${restarts:-?})"
-grep -q "requeueing job $job" "$work/b.log" || fail "(b) the batch script did not requeue the job"
-cmp "$work/b.expected" "$work/b.results" || fail "(b) output differs"
-note "(b) passed in $(( $(date +%s) - tb )) s: drained, requeued (Restarts=$restarts), byte-identical"
+expect_drained_and_resumed "$job" "$work/b.log" "$work/b.expected" "$work/b.results"
+note "(b) passed in $(( $(date +%s) - tb )) s: drained, $runs runs (Restarts=$restarts), byte-identical"
 
 # ---- (c) slurm/array.sbatch: two elements, each on a node of its own -----------------------------
 seq 1 100 | sed 's/^/c /' > "$work/c.all"

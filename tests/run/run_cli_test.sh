@@ -11,6 +11,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_pml=ob
 mpi=(mpirun -np 3 --oversubscribe --bind-to none)
 fail() { echo "FAIL: $*"; exit 1; }
 
+# memory_cgroup NAME BYTES: a cgroup v1 memory cgroup under this one, limited to BYTES, in $cg
+# (removed at exit); skipped (77) where none can be made.
+memory_cgroup() {
+  local base
+  base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+  cg=$base/amorsize-$1-$$
+  if ! mkdir "$cg" 2>/dev/null; then
+    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; exit 77
+  fi
+  trap 'rm -rf "$work"; rmdir "$cg" 2>/dev/null' EXIT
+  echo "$2" > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"
+}
+# in_cgroup COMMAND...: runs COMMAND inside $cg.
+in_cgroup() { sh -c 'cg=$1; shift; echo $$ > "$cg/cgroup.procs" && exec "$@"' sh "$cg" "$@"; }
+
 case $case in
 ordered_3000)
   # 3,000 short tasks in many chunks; the output is in task order, byte for byte. (10,000
@@ -174,20 +189,13 @@ page_cache)
   # A memory cgroup full of page cache is not a full node: the kernel reclaims the inactive
   # cache first. 2 s of work in a 256 MiB cgroup holding 205 MB of cache must finish (it used
   # to read as pressure that never ended, and nothing was dispatched again).
-  base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
-  cg=$base/amorsize-cache-$$
-  if ! mkdir "$cg" 2>/dev/null; then
-    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; exit 77
-  fi
-  trap 'rm -f "$work/cache"; rmdir "$cg" 2>/dev/null; rm -rf "$work"' EXIT
-  echo $((256 << 20)) > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"
-  sh -c 'echo $$ > "$1/cgroup.procs" && dd if=/dev/zero of="$2" bs=1M count=205 status=none && sync' \
-    sh "$cg" "$work/cache" || fail "cannot fill the cgroup with cache"
+  memory_cgroup cache $((256 << 20))
+  in_cgroup sh -c 'dd if=/dev/zero of="$0" bs=1M count=205 status=none && sync' "$work/cache" ||
+    fail "cannot fill the cgroup with cache"
   cache=$(awk '$1 == "total_inactive_file" {print $2}' "$cg/memory.stat")
   start=$(date +%s%N)
-  timeout 120 sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
-    mpirun -np 2 --bind-to none "$amorsize" bench --workload const:mean=100us,n=20000 --json \
-    > bench.json 2> err.txt
+  in_cgroup timeout 120 mpirun -np 2 --bind-to none "$amorsize" bench \
+    --workload const:mean=100us,n=20000 --json > bench.json 2> err.txt
   status=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   [ $status -eq 0 ] || fail "exit $status after $ms ms in a cgroup with $cache bytes of inactive cache: $(tail -2 err.txt)"
@@ -220,19 +228,12 @@ memory_budget)
   # 600 MiB) and cores for two. amorsize measures each task's peak memory (wait4) while it
   # samples and plans one worker; the same tasks under `xargs -P 2` in the same cgroup get
   # OOM-killed, which shows the budget is real.
-  base=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
-  cg=$base/amorsize-drill-$$
-  if ! mkdir "$cg" 2>/dev/null; then
-    echo "SKIPPED: no writable cgroup v1 memory controller here (needs root)"; exit 77
-  fi
-  trap 'rmdir "$cg"; rm -rf "$work"' EXIT
-  echo $((1 << 30)) > "$cg/memory.limit_in_bytes" || fail "cannot set the cgroup limit"
+  memory_cgroup drill $((1 << 30))
   [ -e "$cg/memory.memsw.limit_in_bytes" ] && echo $((1 << 30)) > "$cg/memory.memsw.limit_in_bytes"
   oom_kills() { awk '$1 == "oom_kill" {print $2}' "$cg/memory.oom_control"; }
   for i in 1 2 3 4 5 6; do
     echo "/usr/bin/python3 -c 'import time; b = b\"x\" * (600 << 20); time.sleep(0.2); print(\"task $i\", len(b) >> 20)'"
   done > tasks.txt
-  in_cgroup() { sh -c 'cg=$1; shift; echo $$ > "$cg/cgroup.procs" && exec "$@"' sh "$cg" "$@"; }
   in_cgroup \
     "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out.txt --summary s.json --explain 2> err.txt
   status=$?

@@ -119,17 +119,7 @@ job=$(TASKS=$work/b.tasks OUTPUT=$work/b.results COMMAND="$work/slow_task.sh {}"
       --output="$work/b.log" "$sbatch_script")
 job=${job%%;*}
 wait_for_job "$job" "$work/b.log" 170
-cat "$work/b.log"
-restarts=$(sed -n 's/.* Restarts=\([0-9]*\).*/\1/p' <<<"$info")
-exitcode=$(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$info")
-[ "$state" = COMPLETED ] || fail "(b) job ended $state (ExitCode=$exitcode)"
-[ "$exitcode" = 0:0 ] || fail "(b) ExitCode=$exitcode"
-[ "${restarts:-0}" -ge 1 ] || fail "(b) the job was never requeued (Restarts=${restarts:-?})"
-grep -q "SIGUSR1" "$work/b.log" || fail "(b) the batch script never got SIGUSR1"
-grep -q "requeueing job $job" "$work/b.log" || fail "(b) the batch script did not requeue the job"
-runs=$(grep -c ": start on " "$work/b.log")
-[ "$runs" -ge 2 ] || fail "(b) the log shows $runs run(s), expected at least 2"
-cmp "$work/b.expected" "$work/b.results" || fail "(b) output differs from the expected one"
+expect_drained_and_resumed "$job" "$work/b.log" "$work/b.expected" "$work/b.results"
 note "(b) passed in $(( $(date +%s) - tb )) s: $runs runs, Restarts=$restarts"
 
 # ---- (c) slurm/array.sbatch: two elements, each with its own slice and output ------------------
