@@ -286,6 +286,10 @@ TEST_F(History, EveryRecordAndTheIndexRowRoundTrip) {
   ASSERT_EQ(run.pressure.size(), 2u);
   EXPECT_EQ(run.pressure[0], std::make_pair(0.5, 1));
   EXPECT_EQ(run.pressure[1], std::make_pair(1.5, 0));
+  // Time under pressure per node: node 1 from 0.5 to 0.75 s; node 0 from 1.5 s to the end.
+  ASSERT_EQ(run.pressure_seconds.size(), 2u);
+  EXPECT_DOUBLE_EQ(run.pressure_seconds[1], 0.25);
+  EXPECT_DOUBLE_EQ(run.pressure_seconds[0], report.makespan_seconds - 1.5);
 
   const RunIndexRow& s = run.summary;
   EXPECT_EQ(s.run_id, id);

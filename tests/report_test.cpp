@@ -46,6 +46,8 @@ LoggedRun example_run() {
   chunk(4, 1, 2, 0.016, 0.012, 40);
   chunk(5, 0, 0, 0.011, 0.004, 50);  // back on the first thread
   run.failures.push_back({42, "boom"});
+  run.pressure = {{0.005, 1}};
+  run.pressure_seconds = {0.0, 0.012};  // node 1, from 5 ms to 17 ms
   return run;
 }
 
@@ -68,8 +70,9 @@ TEST(Report, AnalysisFindsThreadsNodesAndImbalance) {
 
 TEST(Report, TextHasTheFiguresOfARun) {
   const std::string text = run_text(example_run());
-  for (const char* needle : {"Run 3", "exp:mean=1ms,n=60", "utilization", "Imbalance",
-                             "item 42: boom", "Slowest chunks", "error 10.0%"})
+  for (const char* needle :
+       {"Run 3", "exp:mean=1ms,n=60", "utilization", "Imbalance", "item 42: boom", "Slowest chunks",
+        "error 10.0%", "Memory pressure: 1 episode(s); node 1 b 12 ms under pressure"})
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
 }
 
@@ -96,6 +99,9 @@ TEST(Report, JsonHasTheAnalysis) {
   EXPECT_NEAR(j["imbalance_seconds"].get<double>(), 0.015, 1e-12);
   EXPECT_EQ(j["failures"][0]["item"], 42);
   EXPECT_EQ(j["slowest_chunks"].size(), 5u);
+  EXPECT_EQ(j["pressure_episodes"], 1);
+  EXPECT_EQ(j["nodes"][0]["pressure_seconds"], 0.0);
+  EXPECT_EQ(j["nodes"][1]["pressure_seconds"], 0.012);
 }
 
 TEST(Report, HtmlIsSelfContainedWithOneBarPerChunk) {

@@ -29,6 +29,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     bool json = false, fail_fast = false;
     int simulated_nodes = 0;
     HistoryArgs history;
+    MemoryArgs memory;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = parent.add_subcommand(
@@ -48,6 +49,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "group the ranks into N simulated nodes (testing)")
       ->check(non_negative_whole());
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed item");
+  add_memory_options(cmd, args->memory);
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_option("--log", args->history.log,
                   "append this run's plan and chunk timings to an HDF5 log");
@@ -70,6 +72,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     options.plan.hierarchy =
         for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     options.fail_fast = args->fail_fast;
+    apply_memory_options(args->memory, options);
     options.simulated_nodes = args->simulated_nodes;
     const std::int64_t n = *spec.items;
 
@@ -136,6 +139,10 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
 #endif
                                 {"messages", report.messages},
                                 {"returned_items", report.returned_items},
+                                {"pressure_events", report.pressure_events},
+                                {"pressure_seconds", report.pressure_seconds},
+                                {"pressure_releases", report.pressure_releases},
+                                {"warnings", report.warnings},
                                 {"exactly_once", exactly_once},
                                 {"ordered", ordered},
                                 {"order_ok", ordered ? order_ok : true},
@@ -152,6 +159,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                 << report.chunks << " chunks, coordinator CPU " << report.coordinator_cpu_seconds
                 << " s, " << (exactly_once ? "every item exactly once" : "DELIVERY ERROR")
                 << (ordered ? (order_ok ? ", in order" : ", OUT OF ORDER") : "") << "\n";
+      if (report.pressure_events > 0) std::cout << pressure_line(report) << "\n";
     }
     return exactly_once && (!ordered || order_ok) ? 0 : 1;
   };

@@ -2,12 +2,16 @@
 // The subcommands of the `amorsize` program. Each registers its options on the parent app and
 // returns the function that runs it once the command line has been parsed.
 #include <cmath>
+#include <cstdio>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "amorsize/error.hpp"
+#include "amorsize/run_types.hpp"
+#include "amorsize/workload.hpp"
 
 namespace amorsize::app {
 
@@ -43,6 +47,22 @@ inline CLI::Validator number_above(double min, bool min_exclusive, const std::st
       },
       expected);
 }
+/// A fraction in (0, 1].
+inline CLI::Validator fraction() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool ok = used == text.size() && used > 0 && v > 0 && v <= 1;
+        return ok ? std::string() : "got \"" + text + "\", expected a fraction in (0, 1]";
+      },
+      "a fraction in (0, 1]");
+}
 inline CLI::Validator positive_whole() {
   return number_above(0, true, "a positive whole number", true);
 }
@@ -57,6 +77,54 @@ inline CLI::Option* add_hierarchy_option(CLI::App* cmd, std::string& value) {
                    "auto (the plan chooses), flat (the coordinator feeds every worker) or leaders "
                    "(one rank per node feeds the others)")
       ->capture_default_str();
+}
+
+/// --memory-threshold and --memory-release, the same for bench and run.
+struct MemoryArgs {
+  double threshold = 0.8;
+  std::string release = "30s";
+};
+inline void add_memory_options(CLI::App* cmd, MemoryArgs& args) {
+  cmd->add_option("--memory-threshold", args.threshold,
+                  "a node whose memory use (the job's cgroup, else the machine; reclaimable page "
+                  "cache counts as free) passes this fraction gets one chunk at a time until use "
+                  "falls 0.05 below it")
+      ->check(fraction())
+      ->capture_default_str();
+  cmd->add_option("--memory-release", args.release,
+                  "after this long under unbroken memory pressure (a warning comes after 5 s), a "
+                  "node gets its full share of work again: holding back has not brought its "
+                  "memory down. A duration, or \"never\"")
+      ->capture_default_str();
+}
+/// Reads them into `options`; a bad value throws invalid_argument naming the option (before
+/// MPI starts, so that every rank reports it the same way).
+inline void apply_memory_options(const MemoryArgs& args, RunOptions& options) {
+  options.plan.memory_threshold = args.threshold;
+  options.memory_release_seconds = for_option("--memory-release", [&] {
+    if (args.release == "never") return std::numeric_limits<double>::infinity();
+    try {
+      return parse_duration(args.release);
+    } catch (const invalid_argument& e) {
+      throw invalid_argument(std::string(e.what()) + "; or \"never\"");
+    }
+  });
+}
+
+/// "amorsize: memory pressure: 2 episodes, 4.1 s on node 1, 0.3 s on node 0; 1 node released".
+inline std::string pressure_line(const RunReport& r) {
+  std::string line = "amorsize: memory pressure: " + std::to_string(r.pressure_events) +
+                     (r.pressure_events == 1 ? " episode" : " episodes");
+  char buf[64];
+  for (std::size_t n = 0; n < r.pressure_seconds.size(); ++n) {
+    if (r.pressure_seconds[n] <= 0) continue;
+    std::snprintf(buf, sizeof buf, ", %.1f s on node %zu", r.pressure_seconds[n], n);
+    line += buf;
+  }
+  if (r.pressure_releases > 0)
+    line += "; " + std::to_string(r.pressure_releases) +
+            (r.pressure_releases == 1 ? " node released" : " nodes released");
+  return line;
 }
 
 Command add_plan_command(CLI::App& parent);

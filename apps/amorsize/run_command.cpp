@@ -221,6 +221,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
+    MemoryArgs memory;
     std::vector<std::string> command;
   };
   auto args = std::make_shared<Args>();
@@ -242,6 +243,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                   "auto (= ordered: reproducible output), ordered or unordered")
       ->capture_default_str();
   add_hierarchy_option(cmd, args->hierarchy);
+  add_memory_options(cmd, args->memory);
   cmd->add_option("--journal", args->journal,
                   "record finished tasks here, durably (default: OUTPUT.journal)");
   cmd->add_flag("--resume", args->resume,
@@ -296,6 +298,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     const Hierarchy hierarchy =
         for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     const bool ordered = order != Order::unordered;
+    RunOptions memory_options;
+    apply_memory_options(args->memory, memory_options);
     if (args->resume && args->output.empty())
       throw invalid_argument("--resume needs --output: the journal records positions in it");
     const TaskTemplate task_template(args->command);
@@ -312,7 +316,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     std::unique_ptr<Journal> journal;
     std::FILE* out = nullptr;
     std::optional<std::int64_t> total;
-    RunOptions options;
+    RunOptions options = memory_options;
     options.plan.order = ordered ? Order::ordered : Order::unordered;
     options.plan.hierarchy = hierarchy;
     options.stop_requested = stop_requested;
@@ -377,6 +381,10 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
 
     // --- the sink: output, journal, progress ----------------------------------------------
     const bool progress = rank == 0 && !args->quiet && isatty(STDERR_FILENO);
+    if (progress)  // a warning gets a line of its own, below the progress line
+      options.on_warning = [](const std::string& w) {
+        std::fprintf(stderr, "\namorsize: warning: %s\n", w.c_str());
+      };
     std::uint64_t written = journal ? journal->output_bytes() : 0;
     std::int64_t done = 0, failed = 0, abandoned = 0;
     std::vector<nlohmann::ordered_json> failures;
@@ -486,6 +494,10 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           {"efficiency", report.efficiency},
           {"workers", report.plan.serial ? 1 : report.plan.workers},
           {"chunks", report.chunks},
+          {"pressure_events", report.pressure_events},
+          {"pressure_seconds", report.pressure_seconds},
+          {"pressure_releases", report.pressure_releases},
+          {"warnings", report.warnings},
           {"coordinator_max_rss_bytes", rss},
           {"worker_max_rss_bytes", worker_rss},
           {"failures", failures}};
@@ -500,6 +512,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                    "%lld failed\n",
                    (long long)done, report.makespan_seconds, workers, workers == 1 ? "" : "s",
                    (long long)report.chunks, report.efficiency, (long long)failed);
+      if (report.pressure_events > 0) std::fprintf(stderr, "%s\n", pressure_line(report).c_str());
     }
     if (resumable) {
       std::fprintf(stderr,

@@ -84,6 +84,9 @@ struct LoggedRun {
   std::vector<SampleRecord> samples;
   std::vector<Failure> failures;
   std::vector<std::pair<double, int>> pressure;  ///< (seconds, node) when a node became pressured
+  /// Per node: time under memory pressure (an episode still open at the end counts to the
+  /// makespan).
+  std::vector<double> pressure_seconds;
 };
 
 /// Writes one run into an HDF5 log as it goes (rank 0 only; one writer per file).

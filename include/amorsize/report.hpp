@@ -16,7 +16,8 @@ struct RunAnalysis {
     std::string name;
     int workers = 0;
     double busy_seconds = 0;
-    double utilization = 0;  ///< busy / (workers x makespan)
+    double utilization = 0;       ///< busy / (workers x makespan)
+    double pressure_seconds = 0;  ///< time under memory pressure
   };
   struct Worker {
     int node = 0;

@@ -97,6 +97,17 @@ struct RunOptions {
   /// Reads a node's memory; called on the workers' ranks (default: MemAvailable and cgroup).
   /// Receives the calling rank, so a test can put one node under pressure.
   std::function<MemorySample(int rank)> memory_probe;
+  /// Memory pressure slows a run but never stops it. A node whose memory use passes
+  /// plan.memory_threshold gets one chunk at a time until use falls 5 points below it; after
+  /// `memory_warn_seconds` of unbroken pressure the run warns (the node, its reading, the
+  /// threshold); after `memory_release_seconds` the node is released: holding work back has
+  /// not brought its memory down, so it gets its full share again until its memory clears
+  /// (infinity: never released).
+  double memory_warn_seconds = 5;
+  double memory_release_seconds = 30;
+  /// Receives the run's warnings as they happen, on rank 0 (default: each is written to
+  /// stderr after "amorsize: warning: "). RunReport::warnings has them too.
+  std::function<void(const std::string&)> on_warning;
   Recorder* recorder = nullptr;  ///< observes the run on rank 0 (not owned)
   /// An error outside an item (a sink or source that throws, a message or item that cannot be
   /// read, an MPI error) on any rank: with `end_run` every rank stops once its current chunk
@@ -130,9 +141,12 @@ struct RunReport {
   std::int64_t messages = 0;  ///< messages the coordinator sent and received (start-up excluded)
   std::vector<double> node_busy_seconds;
   std::vector<Failure> failures;
-  std::int64_t pressure_events = 0;  ///< times a node entered memory pressure
-  bool stopped = false;              ///< the sink, fail_fast or a drain ended the run early
-  bool drained = false;              ///< stop_requested ended it
+  std::int64_t pressure_events = 0;      ///< times a node entered memory pressure
+  std::vector<double> pressure_seconds;  ///< per node: time under memory pressure
+  std::int64_t pressure_releases = 0;    ///< nodes released after memory_release_seconds
+  std::vector<std::string> warnings;     ///< what the run warned of as it went
+  bool stopped = false;                  ///< the sink, fail_fast or a drain ended the run early
+  bool drained = false;                  ///< stop_requested ended it
 };
 
 /// The makespan no schedule can beat on `cores` cores: max(work / cores, longest item).

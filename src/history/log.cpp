@@ -81,6 +81,31 @@ struct PressureRow {
   std::int8_t pressured;
 };
 
+// Per node, the time between each "pressured" row and the node's next "clear" row; an episode
+// still open when the log ends counts to the run's end.
+std::vector<double> pressure_seconds(const std::vector<PressureRow>& changes, std::size_t nodes,
+                                     double end_seconds) {
+  std::vector<double> total(nodes, 0.0);
+  std::vector<double> since(nodes, -1.0);
+  for (const auto& p : changes) {
+    if (p.node < 0) continue;
+    const auto n = std::size_t(p.node);
+    if (n >= total.size()) {
+      total.resize(n + 1, 0.0);
+      since.resize(n + 1, -1.0);
+    }
+    if (p.pressured && since[n] < 0) {
+      since[n] = p.seconds;
+    } else if (!p.pressured && since[n] >= 0) {
+      total[n] += p.seconds - since[n];
+      since[n] = -1.0;
+    }
+  }
+  for (std::size_t n = 0; n < total.size(); ++n)
+    if (since[n] >= 0) total[n] += std::max(0.0, end_seconds - since[n]);
+  return total;
+}
+
 struct IndexRow {
   std::int64_t run_id;
   const char* workload_key;
@@ -993,9 +1018,10 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
       h5::Rows<FailureRow> rows(d.get(), "failures", schema.failure.memory.get());
       for (const auto& f : rows.get()) out.failures.push_back({f.item, f.message ? f.message : ""});
     }
+    std::vector<PressureRow> changes;
     if (auto d = table("pressure"); d.valid()) {
-      h5::Rows<PressureRow> rows(d.get(), "pressure", schema.pressure.memory.get());
-      for (const auto& p : rows.get())
+      changes = h5::Rows<PressureRow>(d.get(), "pressure", schema.pressure.memory.get()).get();
+      for (const auto& p : changes)
         if (p.pressured) out.pressure.emplace_back(p.seconds, p.node);
     }
 
@@ -1022,6 +1048,8 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
         }
       }
     }
+    out.pressure_seconds =
+        pressure_seconds(changes, out.nodes.size(), out.summary.makespan_seconds);
     return out;
   });
 }

@@ -101,6 +101,11 @@ RunAnalysis analyze(const LoggedRun& run) {
     nodes[c->node].node = c->node;
     nodes[c->node].busy_seconds += c->compute_seconds;
   }
+  for (std::size_t i = 0; i < run.pressure_seconds.size(); ++i) {
+    if (run.pressure_seconds[i] <= 0) continue;
+    nodes[int(i)].node = int(i);
+    nodes[int(i)].pressure_seconds = run.pressure_seconds[i];
+  }
   std::sort(a.workers.begin(), a.workers.end(), [](const auto& x, const auto& y) {
     return std::tie(x.node, x.rank, x.lane) < std::tie(y.node, y.rank, y.lane);
   });
@@ -196,7 +201,14 @@ std::string run_text(const LoggedRun& run) {
     out << "  #" << c.seq << " items " << c.first << ".." << c.first + c.count - 1 << " on node "
         << c.node << " rank " << c.rank << ": " << human_seconds(c.compute_seconds) << " ("
         << human_seconds(item_seconds(c)) << " per item)\n";
-  if (!run.pressure.empty()) out << "Memory pressure: " << run.pressure.size() << " episode(s)\n";
+  if (!run.pressure.empty()) {
+    out << "Memory pressure: " << run.pressure.size() << " episode(s)";
+    for (const auto& n : a.nodes)
+      if (n.pressure_seconds > 0)
+        out << "; node " << n.node << " " << n.name << " " << human_seconds(n.pressure_seconds)
+            << " under pressure";
+    out << "\n";
+  }
   return out.str();
 }
 
@@ -245,7 +257,8 @@ std::string run_json(const LoggedRun& run) {
                      {"name", n.name},
                      {"workers", n.workers},
                      {"busy_seconds", n.busy_seconds},
-                     {"utilization", n.utilization}});
+                     {"utilization", n.utilization},
+                     {"pressure_seconds", n.pressure_seconds}});
   j["nodes"] = nodes;
   j["imbalance_seconds"] = a.imbalance_seconds;
   j["prediction_error"] = a.prediction_error;

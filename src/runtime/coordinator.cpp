@@ -9,6 +9,9 @@
 
 namespace amorsize::detail {
 
+// The coordinator reads its node's memory between messages, not after chunks: this often.
+constexpr std::chrono::microseconds kCoordinatorMemoryInterval{10000};
+
 void Coordinator::Route::send(int rank, wire::Tag tag, std::vector<char> message) {
   if (rank == 0) {
     local_->push(std::move(message));
@@ -35,7 +38,9 @@ Coordinator::Coordinator(Transport& transport, Codec& codec, const RunOptions& o
       returned_([&codec](const char* data, std::size_t size, std::int64_t n) {
         return codec.item_bytes(data, size, n);
       }),
-      pressure_(layout_.nodes.size()),
+      pressure_(layout_.nodes.size(),
+                PressureRules{options.memory_warn_seconds, options.memory_release_seconds}),
+      memory_(options, 0, kCoordinatorMemoryInterval),
       route_(transport, local_),
       busy_(layout_.nodes.size(), 0.0) {}
 
@@ -318,6 +323,9 @@ void Coordinator::finish_report() {
   report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
   report_.messages = transport_.sent() + transport_.received();
   report_.pressure_events = pressure_.events();
+  report_.pressure_seconds.resize(layout_.nodes.size());
+  for (std::size_t n = 0; n < layout_.nodes.size(); ++n)
+    report_.pressure_seconds[n] = pressure_.seconds(int(n), now());
   if (dispatcher_) report_.returned_items = dispatcher_->returned_items();
   report_.lower_bound_seconds =
       lower_bound_seconds(report_.work_seconds, report_.longest_item_seconds, report_.cores);

@@ -12,6 +12,7 @@
 #include "dispatcher.hpp"
 #include "handback.hpp"
 #include "local_pool.hpp"
+#include "memory_probe.hpp"
 #include "mpi.hpp"
 #include "polite_wait.hpp"
 #include "pressure.hpp"
@@ -59,7 +60,9 @@ class Coordinator {
   void on_probe(int rank, wire::Result result);
   void on_result(wire::Result result, std::optional<double> serial_dispatch);
   void account(int node, const wire::ResultHeader& h, const std::vector<Failure>& failures);
-  void set_pressure(int node, bool pressured, double when);
+  void set_pressure(int node, bool pressured, double when, double used);
+  bool attend_pressure();
+  void warn(std::string message);
   void deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
                const std::vector<Failure>& failures);
   void check_drain();
@@ -81,6 +84,7 @@ class Coordinator {
   ReorderBuffer reorder_;
   HandBackPool returned_;
   NodePressure pressure_;
+  MemoryWatch memory_;  // rank 0's node, which no other rank may watch
   std::unique_ptr<LocalPool> local_;
   Route route_;
   std::optional<Sampler> sampler_;

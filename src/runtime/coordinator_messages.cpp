@@ -1,7 +1,10 @@
 // The coordinator's one receive loop, and what it does with each message and result:
 // probes while sampling, chunk and batch results, hand-backs, pressure, failures elsewhere.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
+#include "../format.hpp"
 #include "coordinator.hpp"
 #include "ending.hpp"
 
@@ -20,7 +23,9 @@ bool Coordinator::pump() {
       any = true;
     }
   }
-  return any;
+  const MemoryWatch::Reading own = memory_.read();
+  set_pressure(0, own.pressured, own.when, own.used);
+  return attend_pressure() || any;
 }
 
 void Coordinator::on_message(Message& m) {
@@ -34,7 +39,7 @@ void Coordinator::on_message(Message& m) {
       return;
     case wire::Tag::kStatus: {
       const wire::Status s = wire::decode_status(m.bytes);
-      set_pressure(layout_.node_of_rank[std::size_t(m.source)], s.pressured != 0, s.when);
+      set_pressure(layout_.node_of_rank[std::size_t(m.source)], s.pressured != 0, s.when, s.used);
       return;
     }
     case wire::Tag::kReturn:
@@ -54,7 +59,7 @@ void Coordinator::on_probe(int rank, wire::Result r) {
   const int node = layout_.node_of_rank[std::size_t(rank)];
   sampler_->on_probe(rank, node, r);
   account(node, r.header, r.failures);
-  set_pressure(node, r.header.pressured != 0, r.header.memory_wtime);
+  set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
   reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);
 }
@@ -83,7 +88,7 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
     chunks = c.chunks;
     if (c.rank != 0) {
       offset = clocks_.offset[std::size_t(c.rank)];
-      set_pressure(c.node, h.pressured != 0, h.memory_wtime);
+      set_pressure(c.node, h.pressured != 0, h.memory_wtime, h.memory_used);
     }
     if (r.parts.empty()) dispatcher_->schedule().observe(h.count, h.compute_seconds);
   }
@@ -123,9 +128,51 @@ void Coordinator::account(int node, const wire::ResultHeader& h,
   if (!failures.empty() && options_.fail_fast) stopped_ = true;
 }
 
-void Coordinator::set_pressure(int node, bool pressured, double when) {
-  if (pressure_.update(node, pressured, when) && options_.recorder)
-    options_.recorder->on_pressure(node, now(), pressured);
+void Coordinator::set_pressure(int node, bool pressured, double when, double used) {
+  const double t = now();
+  if (pressure_.update(node, pressured, when, used, t) && options_.recorder)
+    options_.recorder->on_pressure(node, t, pressured);
+}
+
+// The rule that keeps memory pressure from stopping the run, as it falls due: a warning after
+// memory_warn_seconds, a release after memory_release_seconds. True when a node was released
+// (it may take chunks again).
+bool Coordinator::attend_pressure() {
+  bool released = false;
+  for (const auto& n : pressure_.due(now())) {
+    const std::string node =
+        "node " + std::to_string(n.node) + " (" + layout_.nodes[std::size_t(n.node)].name + ")";
+    const double threshold = options_.plan.memory_threshold;
+    const std::string reading =
+        percent(n.used) + " of its memory in use, threshold " + percent(threshold);
+    if (n.kind == NodePressure::Notice::Kind::warn) {
+      const double release = pressure_.rules().release_after;
+      warn(node + " has been under memory pressure for " + fixed(n.seconds, 0) + " s: " + reading +
+           "; it gets one chunk at a time until use falls below " +
+           percent(threshold - MemoryWatch::kHysteresis) +
+           (std::isfinite(release)
+                ? ", or for " + fixed(release - n.seconds, 0) + " s more, when it is released"
+                : ""));
+    } else {
+      warn(node + " is still under memory pressure after " + fixed(n.seconds, 0) + " s (" +
+           reading +
+           "): holding work back has not brought its memory down, so it gets its "
+           "full share of work again until its memory clears");
+      ++report_.pressure_releases;
+      released = true;
+    }
+  }
+  return released;
+}
+
+void Coordinator::warn(std::string message) {
+  if (options_.on_warning) {
+    options_.on_warning(message);
+  } else {
+    std::fprintf(stderr, "amorsize: warning: %s\n", message.c_str());
+    std::fflush(stderr);
+  }
+  report_.warnings.push_back(std::move(message));
 }
 
 // The sink, through the reorder buffer.

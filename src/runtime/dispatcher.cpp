@@ -55,6 +55,7 @@ Dispatcher::Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& re
       outbox_(outbox),
       now_(std::move(now)),
       schedule_(plan),
+      node_out_(plan.nodes.size(), 0),
       chunk_seconds_(double(plan.chunk_size) * plan.item_seconds_mean) {}
 
 void Dispatcher::add_worker(int rank, int node, int threads) {
@@ -75,21 +76,25 @@ std::int64_t Dispatcher::width() const {
   return w;
 }
 
+// A node under memory pressure is held to one chunk (a leader: one batch of one chunk) at a
+// time: it makes progress, at its least memory, while the others go on at full width.
 void Dispatcher::fill() {
   for (bool any = true; any;) {
     any = false;
     for (std::size_t s = 0; s < slots_.size(); ++s) {
-      if (pressure_.pressured(slots_[s].node)) continue;  // that node waits; the others go on
-      const int per_round = slots_[s].leader ? 1 : slots_[s].width;  // a batch feeds all
+      const int node = slots_[s].node;
+      const bool held = pressure_.held(node);
+      const int per_round = slots_[s].leader || held ? 1 : slots_[s].width;  // a batch feeds all
       for (int i = 0; i < per_round && slots_[s].outstanding < slots_[s].capacity; ++i) {
-        if (!dispatch(s)) return;  // nothing left to send, or the reorder window is full
+        if (held && node_out_[std::size_t(node)] > 0) break;
+        if (!dispatch(s, held)) return;  // nothing left to send, or the reorder window is full
         any = true;
       }
     }
   }
 }
 
-bool Dispatcher::dispatch(std::size_t s) {
+bool Dispatcher::dispatch(std::size_t s, bool held) {
   // Items handed back come first: they are the earliest in item order, and what an ordered
   // run waits for (so the reorder window does not hold them back). A leader answers for a
   // batch as a whole, so hand-backs go to workers the coordinator feeds.
@@ -100,7 +105,7 @@ bool Dispatcher::dispatch(std::size_t s) {
     source_.set_exhausted();
     return false;
   }
-  if (slots_[s].leader) return dispatch_batch(s, remaining);
+  if (slots_[s].leader) return dispatch_batch(s, remaining, held ? 1 : slots_[s].width);
   const std::int64_t want = schedule_.next(remaining, weight(s));
   std::vector<char> items;
   const std::int64_t first = source_.next();
@@ -138,18 +143,20 @@ void Dispatcher::send_chunk(std::size_t s, std::int64_t first, std::int64_t coun
   ++seq_;
   reorder_.issued(1);
   ++slot.outstanding;
+  ++node_out_[std::size_t(slot.node)];
   outbox_.send(slot.rank, wire::Tag::kChunk, std::move(msg));
 }
 
 // A leader's batch: one chunk per worker it feeds, each sized by the schedule as if sent to
 // that worker, in one message.
-bool Dispatcher::dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining) {
+bool Dispatcher::dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining,
+                                int chunks_wanted) {
   Slot& slot = slots_[s];
   std::vector<wire::PartHeader> parts;
   std::vector<char> items;
   const std::int64_t first = source_.next();
   std::int64_t count = 0;
-  for (int i = 0; i < slot.width && !source_.exhausted(); ++i) {
+  for (int i = 0; i < chunks_wanted && !source_.exhausted(); ++i) {
     if (remaining && *remaining - count <= 0) {
       source_.set_exhausted();
       break;
@@ -171,6 +178,7 @@ bool Dispatcher::dispatch_batch(std::size_t s, std::optional<std::int64_t> remai
   ++seq_;
   reorder_.issued(chunks);
   ++slot.outstanding;
+  ++node_out_[std::size_t(slot.node)];
   outbox_.send(slot.rank, wire::Tag::kBatch, std::move(msg));
   return true;
 }
@@ -182,6 +190,7 @@ Dispatcher::Completed Dispatcher::complete(std::int64_t seq) {
                          ", which is not out");
   Slot& slot = slots_[it->second.slot];
   --slot.outstanding;
+  --node_out_[std::size_t(slot.node)];
   Completed c{slot.rank, slot.node, it->second.dispatch_seconds, it->second.bytes_in,
               it->second.chunks};
   out_.erase(it);
@@ -194,7 +203,9 @@ void Dispatcher::take_return(const wire::Return& r) {
     if (it == out_.end())
       throw protocol_error("amorsize: chunk " + std::to_string(r.header.seq) +
                            " handed back, which is not out");
-    --slots_[it->second.slot].outstanding;
+    Slot& slot = slots_[it->second.slot];
+    --slot.outstanding;
+    --node_out_[std::size_t(slot.node)];
     reorder_.withdrawn(it->second.chunks);
     out_.erase(it);
   }

@@ -2,8 +2,8 @@
 // Which worker gets the next chunk, and how large: the coordinator's slots (a worker rank, a
 // node leader, or rank 0's thread pool), each with room for a few chunks in flight, filled
 // round by round from the items handed back and then from the source, as the schedule sizes
-// them, while the reorder window and the nodes' memory allow. No MPI: it sends through an
-// Outbox.
+// them, while the reorder window and the nodes' memory allow (a node under pressure gets one
+// chunk at a time). No MPI: it sends through an Outbox.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -69,7 +69,8 @@ class Dispatcher {
 
   /// Sends chunks round by round, one per worker and round, so that the first chunks (the
   /// largest, and with the static schedule the only ones) are spread over all workers. Stops
-  /// when nothing is left, the window is full, or every slot is full or on a pressured node.
+  /// when nothing is left, the window is full, or every slot is full or on a held node (under
+  /// memory pressure) that has a chunk out: a held node gets one chunk at a time.
   void fill();
 
   /// The result of chunk `seq` arrived: it is no longer out. protocol_error if it was not.
@@ -106,9 +107,9 @@ class Dispatcher {
     std::int64_t chunks;
   };
 
-  bool dispatch(std::size_t s);
+  bool dispatch(std::size_t s, bool held);
   bool dispatch_returned(std::size_t s);
-  bool dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining);
+  bool dispatch_batch(std::size_t s, std::optional<std::int64_t> remaining, int chunks_wanted);
   void send_chunk(std::size_t s, std::int64_t first, std::int64_t count,
                   const std::vector<char>& items, bool handed_back_before);
   double weight(std::size_t s) const { return plan_.nodes[slots_[s].node].chunk_weight; }
@@ -122,6 +123,7 @@ class Dispatcher {
   std::function<double()> now_;
   ChunkSchedule schedule_;
   std::vector<Slot> slots_;
+  std::vector<int> node_out_;        // per node: chunks and batches out
   std::map<std::int64_t, Out> out_;  // seq -> chunk or batch in flight
   std::int64_t seq_ = 0;
   std::int64_t returned_total_ = 0;

@@ -5,6 +5,10 @@
 // (sampler, dispatcher, reorder, handback, pressure).
 #include "amorsize/detail/engine.hpp"
 
+#include <cmath>
+#include <string>
+
+#include "amorsize/error.hpp"
 #include "clock.hpp"
 #include "coordinator.hpp"
 #include "discovery.hpp"
@@ -13,8 +17,23 @@
 
 namespace amorsize::detail {
 
-RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
+namespace {
+
+void validate(const RunOptions& options) {
   options.plan.validate();
+  const auto seconds = [](const char* name, double value) {
+    if (std::isnan(value) || value < 0)
+      throw invalid_argument(std::string("invalid option ") + name + " = " + std::to_string(value) +
+                             " (expected seconds >= 0)");
+  };
+  seconds("memory_warn_seconds", options.memory_warn_seconds);
+  seconds("memory_release_seconds", options.memory_release_seconds);
+}
+
+}  // namespace
+
+RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
+  validate(options);
   Transport transport(comm);
   transport.barrier();
   const double start = node_clock_seconds();

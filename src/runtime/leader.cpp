@@ -64,8 +64,8 @@ void Leader::finish() {
 }
 
 void Leader::say_when_pressure_clears() {
-  if (const auto when = memory_.cleared())
-    transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, *when}));
+  if (const auto r = memory_.cleared())
+    transport_.send(0, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, r->when, r->used}));
 }
 
 void Leader::on_message(Message& m) {
@@ -125,7 +125,8 @@ void Leader::take_result(int rank, wire::Result result) {
   Batch& batch = batches_.at(where.first);
   Done& done = batch.parts[where.second];
   done.rank = rank;
-  done.memory = {result.header.pressured != 0, result.header.memory_wtime};
+  done.memory = {result.header.pressured != 0, result.header.memory_wtime,
+                 result.header.memory_used};
   done.result = std::move(result);
   if (--batch.left == 0) {
     finish(batch);
@@ -164,6 +165,7 @@ void Leader::finish(Batch& batch) {
   }
   r.pressured = memory.pressured ? 1 : 0;
   r.memory_wtime = memory.when;
+  r.memory_used = memory.used;
   transport_.send(0, wire::Tag::kResult, wire::encode(out));
   memory_.reported(memory.pressured);
 }

@@ -50,7 +50,8 @@ void Sampler::send_probes() {
 void Sampler::send_probe(int r) {
   if (probe_items_[r] > 0 || source_.exhausted() || stopped_() || enough()) return;
   const int node = layout_.node_of_rank[r];
-  if (place_[r] >= open_[node] || pressure_.pressured(node)) return;
+  // A node under memory pressure runs one probe at a time: its first rank's.
+  if (place_[r] >= (pressure_.held(node) ? 1 : open_[node])) return;
   std::int64_t want = next_count_[r];
   if (done() > 0) {  // a probe should take at most half the budget
     const double mean = totals_.wall_seconds / double(done());

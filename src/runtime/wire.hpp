@@ -108,6 +108,7 @@ struct ResultHeader {
   double memory_wtime = 0;     // the node's clock when `pressured` was read (a later reading wins)
   double work_seconds = 0;     // the items' CPU time: their thread's, plus what they noted
   double longest_item_seconds = 0;  // the longest item, deflated by the chunk's CPU share
+  double memory_used = 0;           // the fraction of the node's memory in use at that reading
 };
 
 // How one chunk of a batch went, for the log and the schedule.
@@ -175,6 +176,7 @@ struct Status {
   std::int32_t pressured = 0;
   std::int32_t reserved = 0;
   double when = 0;  // the node's clock when memory was read: a later reading wins
+  double used = 0;  // the fraction of the node's memory in use
 };
 std::vector<char> encode(const Status& status);
 Status decode_status(ByteView message);

@@ -130,6 +130,7 @@ class Worker {
     const auto reading = memory_.read();
     result.header.pressured = reading.pressured ? 1 : 0;
     result.header.memory_wtime = reading.when;
+    result.header.memory_used = reading.used;
     const bool ran_long = !returned.empty();
     if (ran_long) transport_.send(source, wire::Tag::kReturn, std::move(returned));
     transport_.send(source, wire::Tag::kResult, wire::encode(result));
@@ -182,8 +183,9 @@ class Worker {
 
   // Idle: if this node was reported under pressure, say so when it clears.
   void say_when_pressure_clears() {
-    if (const auto when = memory_.cleared())
-      transport_.send(boss_, wire::Tag::kStatus, wire::encode(wire::Status{0, 0, *when}));
+    if (const auto r = memory_.cleared())
+      transport_.send(boss_, wire::Tag::kStatus,
+                      wire::encode(wire::Status{0, 0, r->when, r->used}));
   }
 
   // An error outside an item: rank 0 hears of it and ends the run; this rank runs nothing more

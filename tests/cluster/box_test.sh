@@ -39,6 +39,35 @@ workers() {
   /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(" ".join(str(n["workers"]) for n in j["plan"]["nodes"]))' "$1"
 }
 
+# A box node's memory cgroup: its total_rss, its OOM kills (memory.oom_control), its peak
+# total_rss sampled every 20 ms until killed.
+memory_dir() {
+  echo "/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup | sed 's:/$::')/amorsize-box-$1"
+}
+rss() { awk '$1 == "total_rss" {print $2}' "$(memory_dir "$1")/memory.stat" 2>/dev/null || echo 0; }
+oom_kills() { awk '$1 == "oom_kill" {print $2}' "$(memory_dir "$1")/memory.oom_control" 2>/dev/null || echo 0; }
+watch_peak() {
+  local peak=0 now
+  trap 'echo $peak; exit 0' TERM
+  while :; do
+    now=$(rss "$1")
+    [ "${now:-0}" -gt "$peak" ] && peak=$now
+    sleep 0.02
+  done
+}
+json() {  # FILE KEY [INDEX]
+  python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]]; print(v[int(sys.argv[3])] if len(sys.argv) > 3 else v)' "$@"
+}
+# Waits until NODE's total_rss passes MIB (a filler is resident), at most 20 s.
+wait_rss() {
+  local i
+  for i in $(seq 1 400); do
+    [ "$(rss "$1")" -gt $(($2 << 20)) ] && return 0
+    sleep 0.05
+  done
+  fail "$1's total_rss never passed $2 MiB (it is $(rss "$1"))"
+}
+
 bench() {  # RANKS: one rank per node
   box mpirun -np "$1" --map-by node "$amorsize" bench --workload const:mean=2ms,n=3000 \
     --log run.h5 --json >bench.json 2>err.txt || fail "bench exit: $(tail -3 err.txt)"
@@ -84,6 +113,85 @@ run_tasks)
   set -- $(concurrency run.h5)
   [ "$*" = "2 2" ] || fail "tasks at once per node: $*"
   echo "24 tasks, one rank on each of 2 nodes: $* at once; $(grep -c nodeB out.txt) on nodeB"
+  ;;
+memory_drill)
+  # Two nodes with 512 MiB of real memory each. The first 16 tasks take 2 MiB, so the sample
+  # sees small items; the other 64 take 70 MiB for 0.15 s. On nodeB a filler holds 410 MiB for
+  # 6 s from the start: with it, one task fits (430 + 70 < 512) and two do not (570). So nodeB
+  # must be held to one task at a time while the filler lives, and gets two again after.
+  # The control run, with --memory-threshold 1 (pressure never read), shows that without the
+  # hold the node runs out of memory.
+  hold=$3
+  box start nodeA:0-1:512 nodeB:0-1:512 >/dev/null || fail "box start"
+  { for i in $(seq 1 16); do echo "$i 2"; done; for i in $(seq 17 80); do echo "$i 70"; done; } >tasks.txt
+  drill() {  # OUT [amorsize run options]: the drill with a fresh filler on nodeB
+    local out=$1
+    shift
+    oom_before=$(oom_kills nodeB)
+    box agent nodeB "$hold" 410 6 &
+    filler=$!
+    wait_rss nodeB 400
+    watch_peak nodeB >"$out.peak" &
+    local watcher=$!
+    box mpirun -np 2 --map-by node "$amorsize" run --tasks tasks.txt --output "$out" \
+      --summary "$out.json" "$@" -- sh -c "set -- \$0; $hold \$2 0.15 && echo \$1" {} \
+      2>"$out.err"
+    echo $? >"$out.status"
+    kill $watcher 2>/dev/null
+    wait $watcher
+    wait $filler 2>/dev/null  # the control's filler may be the one OOM-killed
+    oom_after=$(oom_kills nodeB)
+    echo $((oom_after - oom_before)) >"$out.oom"
+  }
+  drill out.txt
+  [ "$(cat out.txt.status)" = 0 ] || fail "run exit $(cat out.txt.status): $(tail -3 out.txt.err)"
+  [ "$(tr '\n' ' ' <out.txt)" = "$(seq 1 80 | tr '\n' ' ')" ] ||
+    fail "not every task's output once and in order: $(tr '\n' ' ' <out.txt | head -c 300)"
+  events=$(json out.txt.json pressure_events)
+  seconds=$(json out.txt.json pressure_seconds 1)
+  [ "$events" -gt 0 ] || fail "no pressure events"
+  [ "$(cat out.txt.oom)" = 0 ] || fail "$(cat out.txt.oom) process(es) OOM-killed on nodeB"
+  peak=$(cat out.txt.peak)
+  [ "$peak" -lt $((512 << 20)) ] || fail "nodeB's peak total_rss $peak reached its limit"
+  echo "drill: 80 tasks once and in order in $(printf %.1f "$(json out.txt.json makespan_s)") s;" \
+    "nodeB: $events pressure event(s), $(printf %.1f "$seconds") s under pressure, peak" \
+    "total_rss $((peak >> 20)) MiB of 512 MiB, 0 OOM kills"
+  drill control.txt --memory-threshold 1
+  [ "$(cat control.txt.oom)" -gt 0 ] ||
+    fail "the control run (no hold) did not run out of memory: the drill proves nothing"
+  echo "control (--memory-threshold 1): $(cat control.txt.oom) OOM kill(s) on nodeB, exit" \
+    "$(cat control.txt.status)"
+  ;;
+memory_never_returns)
+  # Memory that never comes back: on both nodes a filler holds 420 MiB of 512 MiB for longer
+  # than the run. 100 tasks of 0.3 s (4 MiB each) on 2 x 2 workers take 7.5 s without
+  # pressure. The rule: each node gets one task at a time, a warning after 5 s, its full share
+  # again after --memory-release (10 s here), so the run ends, well within 60 s of 7.5 s.
+  hold=$3
+  box start nodeA:0-1:512 nodeB:0-1:512 >/dev/null || fail "box start"
+  { box agent nodeA "$hold" 420 120 & } 2>/dev/null  # box stop ends them
+  { box agent nodeB "$hold" 420 120 & } 2>/dev/null
+  wait_rss nodeA 410
+  wait_rss nodeB 410
+  seq 1 100 >tasks.txt
+  began=$(date +%s.%N)
+  box mpirun -np 2 --map-by node "$amorsize" run --tasks tasks.txt --output out.txt \
+    --summary s.json --memory-release 10s -- sh -c "$hold 4 0.3 && echo \$0" {} 2>err.txt ||
+    fail "run exit $?: $(tail -3 err.txt)"
+  took=$(python3 -c "import time; print(round(time.time() - $began, 1))")
+  [ "$(tr '\n' ' ' <out.txt)" = "$(seq 1 100 | tr '\n' ' ')" ] || fail "not every task once"
+  for node in "node 0 (nodeA)" "node 1 (nodeB)"; do
+    warned="warning: $node has been under memory pressure for 5 s: 8[0-9]% of its memory"
+    grep -q "$warned in use, threshold 80%; it gets one chunk at a time" err.txt ||
+      fail "no 5 s warning for $node: $(grep warning err.txt | head -3)"
+    grep -q "warning: $node is still under memory pressure after 10 s" err.txt ||
+      fail "no release of $node: $(grep warning err.txt | head -3)"
+  done
+  python3 -c "import sys; sys.exit(0 if $took <= 7.5 + 60 else 1)" || fail "took $took s"
+  echo "never returns: 100 tasks once in $took s (7.5 s without pressure);" \
+    "$(json s.json pressure_releases) nodes released; seconds under pressure per node:" \
+    "$(python3 -c 'import json; print(" ".join("%.1f" % s for s in json.load(open("s.json"))["pressure_seconds"]))')"
+  grep warning err.txt
   ;;
 *) fail "unknown case $case" ;;
 esac

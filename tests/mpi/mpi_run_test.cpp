@@ -229,7 +229,8 @@ TEST(MpiRun, SimulatedNodesGroupRanks) {
 
 // Node 1's memory is 95% used from 0.3 s to 0.9 s after the start, then 10%: its ranks (from
 // `first_rank` on) read one machine-wide clock, as they would read one node's memory. Records
-// node 1's pressure events and chunks, and checks that nothing was sent to it meanwhile.
+// node 1's pressure events and chunks, and checks that it was held to one chunk at a time
+// meanwhile: no chunk went to it while another of its chunks was out.
 struct PressureDrill : Recorder {
   std::vector<std::pair<double, bool>> pressure;
   std::vector<ChunkRecord> chunks;
@@ -262,17 +263,24 @@ struct PressureDrill : Recorder {
     EXPECT_FALSE(pressure[1].second);
     const double on = pressure[0].first, off = pressure[1].first;
     EXPECT_GT(off, on);
-    int after = 0;
+    int during = 0, after = 0;
     for (const auto& c : chunks) {
-      EXPECT_FALSE(c.dispatch_seconds > on && c.dispatch_seconds < off)
-          << "chunk " << c.first << " sent to the pressured node at " << c.dispatch_seconds;
+      if (c.dispatch_seconds > on && c.dispatch_seconds < off) {
+        ++during;
+        for (const auto& d : chunks)
+          EXPECT_FALSE(d.dispatch_seconds < c.dispatch_seconds &&
+                       d.receive_seconds > c.dispatch_seconds)
+              << "chunk " << c.first << " sent to the pressured node at " << c.dispatch_seconds
+              << " while chunk " << d.first << " was out there";
+      }
       after += c.dispatch_seconds >= off;
     }
+    EXPECT_GT(during, 0) << "the pressured node was not kept going";
     EXPECT_GT(after, 0) << "dispatch to node 1 never resumed";
   }
 };
 
-TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
+TEST(MpiRun, BackpressureHoldsThePressuredNodeToOneChunkAtATime) {
   // Ranks split into two simulated nodes; the second half of them is node 1.
   const std::int64_t n = 40000;
   RunOptions o = small_chunks(Order::unordered);
@@ -286,6 +294,42 @@ TEST(MpiRun, BackpressureStopsAndResumesDispatchToThePressuredNode) {
   EXPECT_TRUE(d.exactly_once());
   EXPECT_EQ(r.pressure_events, 1);
   drill.check();
+}
+
+// Memory that never comes back: every rank reads 95% used from start to end. The run still
+// ends: every node is held to one chunk at a time, warned of after memory_warn_seconds and
+// released after memory_release_seconds, and every item is delivered once.
+TEST(MpiRun, PressureThatNeverClearsSlowsTheRunButDoesNotStopIt) {
+  const std::int64_t n = 3000;
+  RunOptions o = small_chunks(Order::ordered);
+  o.memory_probe = [](int) { return MemorySample{5, 100}; };
+  o.memory_warn_seconds = 0.2;
+  o.memory_release_seconds = 0.5;
+  std::vector<std::string> heard;
+  o.on_warning = [&heard](const std::string& w) { heard.push_back(w); };
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        busy_wait(1e-3);
+        return 3 * i;
+      },
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  EXPECT_TRUE(d.in_order());
+  EXPECT_EQ(r.pressure_events, 1) << "one node, pressured throughout";
+  EXPECT_EQ(r.pressure_releases, 1);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(heard, r.warnings);
+  EXPECT_NE(r.warnings[0].find("node 0"), std::string::npos) << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("95% of its memory in use, threshold 80%"), std::string::npos)
+      << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("one chunk at a time"), std::string::npos) << r.warnings[0];
+  EXPECT_NE(r.warnings[1].find("full share"), std::string::npos) << r.warnings[1];
+  ASSERT_EQ(r.pressure_seconds.size(), 1u);
+  EXPECT_GT(r.pressure_seconds[0], 0.5);
+  EXPECT_LE(r.pressure_seconds[0], r.makespan_seconds);
 }
 
 // Three heavy items in a row among light ones: whichever chunk holds two of them runs past

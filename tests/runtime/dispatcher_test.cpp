@@ -1,6 +1,6 @@
-// The dispatcher: chunks spread round by round, at most `inflight` per worker, none to a
-// pressured node or past a full reorder window, a leader's batch holding a chunk per worker it
-// feeds, handed-back items first, every item sent exactly once.
+// The dispatcher: chunks spread round by round, at most `inflight` per worker, one at a time
+// to a pressured node, none past a full reorder window, a leader's batch holding a chunk per
+// worker it feeds, handed-back items first, every item sent exactly once.
 #include "runtime/dispatcher.hpp"
 
 #include <gtest/gtest.h>
@@ -84,16 +84,37 @@ TEST(Dispatcher, SpreadsChunksRoundByRoundUpToTheInflightLimit) {
   EXPECT_EQ(b.dispatcher.width(), 3);
 }
 
-TEST(Dispatcher, APressuredNodeGetsNothingWhileTheOthersGoOn) {
+// A pressured node is held to one chunk at a time, over all its slots; the others go on at
+// full width; once released (or clear) it fills up again.
+TEST(Dispatcher, APressuredNodeGetsOneChunkAtATimeWhileTheOthersGoOn) {
   Bench b(fixed_plan(4, 2), 100);
   b.dispatcher.add_worker(1, 0);
   b.dispatcher.add_worker(2, 1);
-  b.pressure.update(1, true, 1.0);
+  b.dispatcher.add_worker(3, 1, 4);  // a rank with 4 threads
+  b.pressure.update(1, true, 1.0, 0.9, 0.0);
   b.dispatcher.fill();
-  EXPECT_EQ(b.ranks(), (std::vector<int>{1, 1}));
-  b.pressure.update(1, false, 2.0);
+  EXPECT_EQ(b.ranks(), (std::vector<int>{1, 2, 1}));
   b.dispatcher.fill();
-  EXPECT_EQ(b.ranks(), (std::vector<int>{1, 1, 2, 2}));
+  EXPECT_EQ(b.outbox.sent.size(), 3u) << "node 1 already has its one chunk";
+  b.dispatcher.complete(1);  // node 1's chunk is back: it may have one more
+  b.dispatcher.fill();
+  ASSERT_EQ(b.outbox.sent.size(), 4u);
+  EXPECT_EQ(b.outbox.sent[3].rank, 2);
+  b.pressure.update(1, false, 2.0, 0.5, 1.0);
+  b.dispatcher.fill();
+  // rank 2 takes its second chunk, rank 3 its 4 threads x 2.
+  EXPECT_EQ(b.outbox.sent.size(), 4u + 1u + 8u);
+}
+
+TEST(Dispatcher, AHeldLeaderGetsABatchOfOneChunk) {
+  Bench b(fixed_plan(4, 2), 1000);
+  b.dispatcher.add_leader(5, 1, 3);
+  b.pressure.update(1, true, 1.0, 0.9, 0.0);
+  b.dispatcher.fill();
+  ASSERT_EQ(b.outbox.sent.size(), 1u);
+  const wire::Batch batch = wire::decode_batch(b.outbox.sent[0].message);
+  EXPECT_EQ(batch.parts.size(), 1u);
+  EXPECT_EQ(batch.header.count, 4);
 }
 
 TEST(Dispatcher, AFullReorderWindowStopsDispatch) {
