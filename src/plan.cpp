@@ -153,6 +153,25 @@ Hierarchy parse_hierarchy(const std::string& text) {
   throw invalid_argument("unknown hierarchy \"" + text + "\": expected auto, flat or leaders");
 }
 
+std::string to_string(Bind b) {
+  switch (b) {
+    case Bind::compact:
+      return "compact";
+    case Bind::spread:
+      return "spread";
+    case Bind::none:
+      return "none";
+  }
+  return "compact";
+}
+
+Bind parse_bind(const std::string& text) {
+  if (text == "compact") return Bind::compact;
+  if (text == "spread") return Bind::spread;
+  if (text == "none") return Bind::none;
+  throw invalid_argument("unknown binding \"" + text + "\": expected compact, spread or none");
+}
+
 Order parse_order(const std::string& text) {
   if (text == "auto") return Order::automatic;
   if (text == "ordered") return Order::ordered;
@@ -211,6 +230,8 @@ Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions
   p.item_seconds_mean = t;
   p.adaptation_rate = options.adaptation_rate;
   p.schedule = options.schedule;
+  p.bind = options.bind;
+  p.cpus_per_worker = std::max(threads, 1);
 
   // --- workers per node --------------------------------------------------------------------
   double speed_sum = 0;
@@ -588,6 +609,7 @@ std::string Plan::explain() const {
       out << "  " << n.name << ": " << n.workers << " worker" << (n.workers == 1 ? "" : "s")
           << " on " << n.ranks << " rank" << (n.ranks == 1 ? "" : "s");
       if (n.threads > 0) out << " (" << n.threads << " as threads)";
+      if (!n.binding.empty()) out << ", bound " << to_string(bind) << " to CPUs " << n.binding;
       out << "\n";
     }
   }

@@ -26,7 +26,8 @@ std::string to_json(const Plan& p, int indent) {
                      {"coordinator", n.coordinator},
                      {"leader", n.leader},
                      {"ranks", n.ranks},
-                     {"threads", n.threads}});
+                     {"threads", n.threads},
+                     {"binding", n.binding}});
   nlohmann::ordered_json j = {
       {"workers", p.workers},
       {"nodes", nodes},
@@ -52,6 +53,8 @@ std::string to_json(const Plan& p, int indent) {
       {"predicted_chunks", p.predicted_chunks},
       {"coordinator_load", p.coordinator_load},
       {"hierarchy", to_string(p.hierarchy)},
+      {"bind", to_string(p.bind)},
+      {"cpus_per_worker", p.cpus_per_worker},
       {"reasons", p.reasons},
       {"warnings", p.warnings}};
   return j.dump(indent);
@@ -76,6 +79,7 @@ Plan plan_from_json(const std::string& text) {
     if (jn.contains("leader")) detail::read_key(jn, "leader", n.leader, what);
     if (jn.contains("ranks")) detail::read_key(jn, "ranks", n.ranks, what);
     if (jn.contains("threads")) detail::read_key(jn, "threads", n.threads, what);
+    if (jn.contains("binding")) detail::read_key(jn, "binding", n.binding, what);
     p.nodes.push_back(n);
   }
   detail::read_key(j, "coordinator_computes", p.coordinator_computes, what);
@@ -113,6 +117,13 @@ Plan plan_from_json(const std::string& text) {
   std::string hierarchy = to_string(p.hierarchy);
   detail::read_key(j, "hierarchy", hierarchy, what);
   p.hierarchy = parse_hierarchy(hierarchy);
+  if (j.contains("bind")) {
+    std::string bind;
+    detail::read_key(j, "bind", bind, what);
+    p.bind = parse_bind(bind);
+  }
+  if (j.contains("cpus_per_worker"))
+    detail::read_key(j, "cpus_per_worker", p.cpus_per_worker, what);
   if (p.hierarchy == Hierarchy::automatic)
     throw invalid_argument(what + ": a plan's hierarchy is \"flat\" or \"leaders\", not \"auto\"");
   detail::read_key(j, "reasons", p.reasons, what);

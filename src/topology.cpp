@@ -208,6 +208,50 @@ TopologyHandle load_topology(const std::string& what, bool user_input, Configure
   return topology;
 }
 
+/// The compact and spread orders of the node's CPUs (see NodeTopology::cpus_compact).
+void fill_cpu_orders(hwloc_topology_t topology, NodeTopology& node) {
+  // Each core's PUs (OS indices), cores in logical order; a machine without Core objects has
+  // one "core" per PU.
+  std::vector<std::vector<int>> cores;
+  std::vector<int> domain_of;  // per core: its NUMA domain (0 when unknown)
+  const int ncores = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_CORE);
+  const int ndomains = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_NUMANODE);
+  const auto domain = [&](hwloc_const_cpuset_t set) {
+    for (int d = 0; d < ndomains; ++d) {
+      hwloc_obj_t numa = hwloc_get_obj_by_type(topology, HWLOC_OBJ_NUMANODE, unsigned(d));
+      if (numa && numa->cpuset && hwloc_bitmap_isincluded(set, numa->cpuset)) return d;
+    }
+    return 0;
+  };
+  const hwloc_obj_type_t unit = ncores > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+  const int units = hwloc_get_nbobjs_by_type(topology, unit);
+  for (int c = 0; c < units; ++c) {
+    hwloc_obj_t obj = hwloc_get_obj_by_type(topology, unit, unsigned(c));
+    if (!obj || !obj->cpuset) continue;
+    std::vector<int> pus;
+    for (int pu = hwloc_bitmap_first(obj->cpuset); pu >= 0; pu = hwloc_bitmap_next(obj->cpuset, pu))
+      pus.push_back(pu);
+    if (pus.empty()) continue;
+    cores.push_back(std::move(pus));
+    domain_of.push_back(domain(obj->cpuset));
+  }
+  // Round by round (a core's first PU, then its second, ...): compact takes the cores in order,
+  // spread takes the next core of each NUMA domain in turn.
+  std::vector<std::vector<std::size_t>> by_domain(std::size_t(std::max(ndomains, 1)));
+  for (std::size_t c = 0; c < cores.size(); ++c) by_domain[std::size_t(domain_of[c])].push_back(c);
+  std::size_t rounds = 0;
+  for (const auto& pus : cores) rounds = std::max(rounds, pus.size());
+  for (std::size_t r = 0; r < rounds; ++r) {
+    for (const auto& pus : cores)
+      if (r < pus.size()) node.cpus_compact.push_back(pus[r]);
+    std::size_t most = 0;
+    for (const auto& d : by_domain) most = std::max(most, d.size());
+    for (std::size_t i = 0; i < most; ++i)
+      for (const auto& d : by_domain)
+        if (i < d.size() && r < cores[d[i]].size()) node.cpus_spread.push_back(cores[d[i]][r]);
+  }
+}
+
 /// Counts cores, PUs, NUMA domains and the L3 size; memory is left to the caller.
 NodeTopology count_resources(hwloc_topology_t topology) {
   NodeTopology node;
@@ -221,6 +265,7 @@ NodeTopology count_resources(hwloc_topology_t topology) {
   if (hwloc_obj_t l3 = hwloc_get_obj_by_type(topology, HWLOC_OBJ_L3CACHE, 0)) {
     node.l3_bytes = l3->attr->cache.size;
   }
+  fill_cpu_orders(topology, node);
   return node;
 }
 
@@ -256,7 +301,9 @@ constexpr const char* kJsonKeys[] = {"name",
                                      "cgroup_usage_bytes",
                                      "speed",
                                      "source",
-                                     "notes"};
+                                     "notes",
+                                     "cpus_compact",
+                                     "cpus_spread"};
 
 [[noreturn]] void bad_json_field(const char* key, const char* expected, const Json& value) {
   throw invalid_argument("node topology JSON: \"" + std::string(key) + "\" must be " + expected +
@@ -534,6 +581,8 @@ std::string to_json(const NodeTopology& node) {
   out["speed"] = node.speed;
   out["source"] = node.source;
   out["notes"] = node.notes;
+  out["cpus_compact"] = node.cpus_compact;
+  out["cpus_spread"] = node.cpus_spread;
   return out.dump(2);
 }
 
@@ -550,7 +599,7 @@ NodeTopology node_topology_from_json(const std::string& json) {
           "node topology JSON has unknown key \"" + item.key() +
           "\" (expected name, cores, pus, numa_domains, l3_bytes, "
           "memory_total_bytes, memory_available_bytes, cgroup_limit_bytes, cgroup_usage_bytes, "
-          "speed, source, notes)");
+          "speed, source, notes, cpus_compact, cpus_spread)");
     }
   }
   // Absent keys keep NodeTopology's defaults, so a hand-written node can be short.
@@ -574,6 +623,17 @@ NodeTopology node_topology_from_json(const std::string& json) {
     node.speed = speed.get<double>();
   }
   read_string(in, "source", node.source);
+  for (auto [key, cpus] : {std::pair{"cpus_compact", &node.cpus_compact},
+                           std::pair{"cpus_spread", &node.cpus_spread}}) {
+    if (!in.contains(key)) continue;
+    const Json& list = in.at(key);
+    if (!list.is_array()) bad_json_field(key, "an array of CPU numbers", list);
+    for (const Json& cpu : list) {
+      if (!cpu.is_number_integer() || cpu.get<long long>() < 0 || cpu.get<long long>() > 1 << 20)
+        bad_json_field(key, "an array of CPU numbers", list);
+      cpus->push_back(cpu.get<int>());
+    }
+  }
   if (in.contains("notes")) {
     const Json& notes = in.at("notes");
     if (!notes.is_array()) bad_json_field("notes", "an array of strings", notes);

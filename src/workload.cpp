@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <locale>
 #include <sstream>
 #include <string_view>
@@ -607,6 +608,41 @@ void busy_wait(double seconds) {
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
          seconds) {
   }
+}
+
+namespace {
+std::uint64_t cpu_chain(std::uint64_t units, std::uint64_t x) {
+  for (std::uint64_t i = 0; i < units; ++i) {  // xorshift64: each step needs the last
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  return x;
+}
+volatile std::uint64_t g_cpu_sink = 0;  // keeps the chain from being optimized away
+
+double thread_cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+}  // namespace
+
+void cpu_work(std::uint64_t units) {
+  g_cpu_sink = cpu_chain(units, g_cpu_sink | 1);
+}
+
+double cpu_work_rate(double seconds) {
+  constexpr std::uint64_t kStep = 1 << 16;
+  std::uint64_t done = 0;
+  const double start = thread_cpu_now();
+  double spent = 0;
+  do {
+    cpu_work(kStep);
+    done += kStep;
+    spent = thread_cpu_now() - start;
+  } while (spent < seconds);
+  return double(done) / spent;
 }
 
 }  // namespace amorsize

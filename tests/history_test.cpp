@@ -223,6 +223,7 @@ TEST_F(History, EveryRecordAndTheIndexRowRoundTrip) {
   report.makespan_seconds = 3.75;
   report.compute_seconds = 2.5;
   report.efficiency = 0.875;
+  report.node_speeds = {1.0, 0.5};  // measured: they replace the speeds the nodes began with
   report.failures = {{1040, "boom"}, {1091, "no such file: \xe2\x82\xac.dat"}};
 
   LogOptions options;
@@ -260,7 +261,8 @@ TEST_F(History, EveryRecordAndTheIndexRowRoundTrip) {
   EXPECT_EQ(run.nodes[0].memory_total_bytes, 512ull << 30);
   EXPECT_EQ(run.nodes[0].memory_available_bytes, 500ull << 30);
   EXPECT_EQ(run.nodes[0].cgroup_limit_bytes, std::optional<std::uint64_t>(64ull << 30));
-  EXPECT_EQ(run.nodes[0].speed, 1.25);
+  EXPECT_EQ(run.nodes[0].speed, 1.0);
+  EXPECT_EQ(run.nodes[1].speed, 0.5);
   EXPECT_EQ(run.nodes[0].source, "synthetic:test");
   EXPECT_EQ(run.nodes[0].notes, std::vector<std::string>{"a note"});
   EXPECT_EQ(run.nodes[1].name, "beta \xc3\xa9");

@@ -475,3 +475,39 @@ TEST(TopologyJson, AbsentKeysKeepDefaults) {
 }
 
 }  // namespace
+
+namespace amorsize {
+namespace {
+
+// Compact: a PU of each core in order (NUMA domains fill in order), hyperthreads last.
+// Spread: the cores round robin over the NUMA domains, hyperthreads last.
+TEST(CpuOrders, CompactFillsCoresInOrderAndSpreadAlternatesNumaDomains) {
+  const NodeTopology n = synthetic_topology("numa:2 core:2 pu:2");
+  EXPECT_EQ(n.cpus_compact, (std::vector<int>{0, 2, 4, 6, 1, 3, 5, 7}));
+  EXPECT_EQ(n.cpus_spread, (std::vector<int>{0, 4, 2, 6, 1, 5, 3, 7}));
+}
+
+TEST(CpuOrders, OneDomainWithoutHyperthreadsIsTheSameBothWays) {
+  const NodeTopology n = synthetic_topology("core:4 pu:1");
+  EXPECT_EQ(n.cpus_compact, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(n.cpus_spread, n.cpus_compact);
+}
+
+TEST(CpuOrders, TheyGoThroughJson) {
+  const NodeTopology n = synthetic_topology("numa:2 core:2 pu:2");
+  const NodeTopology back = node_topology_from_json(to_json(n));
+  EXPECT_EQ(back.cpus_compact, n.cpus_compact);
+  EXPECT_EQ(back.cpus_spread, n.cpus_spread);
+  EXPECT_THROW(node_topology_from_json(R"({"cpus_compact": [0, -1]})"), invalid_argument);
+}
+
+TEST(CpuOrders, TheLocalMachineHasEveryAllowedCpuOnce) {
+  const NodeTopology n = local_topology();
+  std::vector<int> sorted = n.cpus_compact;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end());
+  EXPECT_EQ(int(sorted.size()), n.pus);
+}
+
+}  // namespace
+}  // namespace amorsize

@@ -25,7 +25,8 @@ namespace {}  // namespace
 
 Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
-    std::string workload, schedule = "auto", order = "auto", hierarchy = "auto";
+    std::string workload, schedule = "auto", order = "auto", hierarchy = "auto", work = "wall",
+                          bind = "compact";
     bool json = false, fail_fast = false;
     int simulated_nodes = 0;
     HistoryArgs history;
@@ -48,8 +49,15 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   cmd->add_option("--simulate-nodes", args->simulated_nodes,
                   "group the ranks into N simulated nodes (testing)")
       ->check(non_negative_whole());
+  cmd->add_option("--work", args->work,
+                  "wall: an item spins on the clock for its drawn duration, however little CPU it "
+                  "gets; cpu: it does a fixed amount of arithmetic, its drawn duration on rank "
+                  "0's core at full speed, so a slower or shared core takes longer")
+      ->check(CLI::IsMember({"wall", "cpu"}))
+      ->capture_default_str();
   cmd->add_flag("--fail-fast", args->fail_fast, "stop at the first failed item");
   add_memory_options(cmd, args->memory);
+  add_bind_option(cmd, args->bind);
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_option("--log", args->history.log,
                   "append this run's plan and chunk timings to an HDF5 log");
@@ -73,6 +81,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
         for_option("--hierarchy", [&] { return parse_hierarchy(args->hierarchy); });
     options.fail_fast = args->fail_fast;
     apply_memory_options(args->memory, options);
+    options.plan.bind = for_option("--bind", [&] { return parse_bind(args->bind); });
     options.simulated_nodes = args->simulated_nodes;
     const std::int64_t n = *spec.items;
 
@@ -89,11 +98,22 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
       if (i < last) order_ok = false;
       last = i;
     };
-    auto item = [&spec](std::int64_t i) {
+    // --work cpu: rank 0 measures how many steps of arithmetic its core does per CPU second,
+    // and every rank does that many per drawn second.
+    double rate = 0;
+    if (args->work == "cpu") {
+      if (rank == 0) rate = cpu_work_rate();
+      MPI_Bcast(&rate, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    }
+    auto item = [&spec, rate](std::int64_t i) {
 #ifdef AMORSIZE_SMPI
+      (void)rate;
       smpi_execute_benched(spec.item_seconds(i));  // simulated time on the simulated host
 #else
-      busy_wait(spec.item_seconds(i));
+      if (rate > 0)
+        cpu_work(std::uint64_t(spec.item_seconds(i) * rate));
+      else
+        busy_wait(spec.item_seconds(i));
 #endif
       return i;
     };
@@ -117,6 +137,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     const double drawn_bound = lower_bound_seconds(sum, longest, std::max(report.cores, 1));
     const bool ordered = report.plan.ordered || report.plan.serial;
     nlohmann::ordered_json j = {{"workload", spec.text},
+                                {"work", args->work},
                                 {"ranks", report.ranks},
                                 {"workers", report.plan.serial ? 1 : report.plan.workers},
                                 {"cores", report.cores},
@@ -139,6 +160,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
 #endif
                                 {"messages", report.messages},
                                 {"returned_items", report.returned_items},
+                                {"node_speeds", report.node_speeds},
                                 {"pressure_events", report.pressure_events},
                                 {"pressure_seconds", report.pressure_seconds},
                                 {"pressure_releases", report.pressure_releases},

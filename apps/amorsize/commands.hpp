@@ -79,6 +79,16 @@ inline CLI::Option* add_hierarchy_option(CLI::App* cmd, std::string& value) {
       ->capture_default_str();
 }
 
+/// --bind, the same for bench and run.
+inline CLI::Option* add_bind_option(CLI::App* cmd, std::string& value) {
+  return cmd
+      ->add_option("--bind", value,
+                   "bind each worker (and its tasks) to CPUs inside what the rank may use: "
+                   "compact (cores in order, NUMA domains filled in order, hyperthreads last), "
+                   "spread (round robin over NUMA domains) or none (the OS places them)")
+      ->capture_default_str();
+}
+
 /// --memory-threshold and --memory-release, the same for bench and run.
 struct MemoryArgs {
   double threshold = 0.8;

@@ -217,7 +217,7 @@ class ExplainingRecorder : public Recorder {
 Command add_run_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
-    std::string hierarchy = "auto", spill_dir, spill_above = "1MiB";
+    std::string hierarchy = "auto", spill_dir, spill_above = "1MiB", bind = "compact";
     bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
@@ -244,6 +244,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       ->capture_default_str();
   add_hierarchy_option(cmd, args->hierarchy);
   add_memory_options(cmd, args->memory);
+  add_bind_option(cmd, args->bind);
   cmd->add_option("--journal", args->journal,
                   "record finished tasks here, durably (default: OUTPUT.journal)");
   cmd->add_flag("--resume", args->resume,
@@ -300,6 +301,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     const bool ordered = order != Order::unordered;
     RunOptions memory_options;
     apply_memory_options(args->memory, memory_options);
+    const Bind bind = for_option("--bind", [&] { return parse_bind(args->bind); });
     if (args->resume && args->output.empty())
       throw invalid_argument("--resume needs --output: the journal records positions in it");
     const TaskTemplate task_template(args->command);
@@ -319,6 +321,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     RunOptions options = memory_options;
     options.plan.order = ordered ? Order::ordered : Order::unordered;
     options.plan.hierarchy = hierarchy;
+    options.plan.bind = bind;
     options.stop_requested = stop_requested;
     std::string problem;
     SpillDirectory spill;

@@ -47,6 +47,15 @@ Order parse_order(const std::string& text);
 /// Parses "auto", "flat" or "leaders".
 Hierarchy parse_hierarchy(const std::string& text);
 
+/// How the runtime binds workers to CPUs, always inside each rank's allowed CPUs (its cgroup
+/// cpuset and whatever the launcher bound it to). compact: workers take cores in order (NUMA
+/// domains fill in order), hyperthreads last; spread: round robin over the NUMA domains; none:
+/// the operating system places them.
+enum class Bind { compact, spread, none };
+std::string to_string(Bind b);
+/// Parses "compact", "spread" or "none".
+Bind parse_bind(const std::string& text);
+
 /// Knobs of the planner. Every default is explained where it is set (src/plan.cpp).
 struct PlanOptions {
   double target_chunk_duration_seconds = 0.2;  ///< Amorsize's rule: a chunk runs ~0.2 s
@@ -56,6 +65,7 @@ struct PlanOptions {
   std::int64_t fixed_chunk = 0;  ///< chunk size for Schedule::fixed
   Order order = Order::automatic;
   Hierarchy hierarchy = Hierarchy::automatic;
+  Bind bind = Bind::compact;              ///< how the runtime binds workers to CPUs
   double memory_threshold = 0.8;          ///< backpressure when a node's memory use passes this
   double result_buffer_fraction = 0.1;    ///< share of memory for buffered results (reorder)
   double adaptation_rate = 0.3;           ///< weight of each measured chunk in the time estimate
@@ -86,6 +96,9 @@ struct NodePlan {
   /// workers, and how many of the workers are threads beside the ranks' MPI thread.
   int ranks = 0;
   int threads = 0;
+  /// Set by the runtime when it binds: each worker's CPUs, workers separated by " | " (e.g.
+  /// "0 | 1", or "0,1 | 2,3" with two CPUs an item); empty: not bound.
+  std::string binding;
 };
 
 /// The decision, with the figures behind it.
@@ -114,6 +127,8 @@ struct Plan {
   double predicted_chunks = 0;
   double coordinator_load = 0;  ///< fraction of a core the coordinator is predicted to use
   Hierarchy hierarchy = Hierarchy::flat;  ///< flat or leaders (never automatic)
+  Bind bind = Bind::compact;              ///< how the runtime binds workers (PlanOptions::bind)
+  int cpus_per_worker = 1;  ///< CPUs a worker is bound to: threads_per_item, rounded up
   std::vector<std::string> reasons;
   std::vector<std::string> warnings;
 

@@ -140,6 +140,10 @@ struct RunReport {
   std::int64_t returned_items = 0;     ///< items handed back unstarted by a chunk that ran long
   std::int64_t messages = 0;  ///< messages the coordinator sent and received (start-up excluded)
   std::vector<double> node_busy_seconds;
+  /// Per node: how fast it got through items, measured from its chunks (the median time per
+  /// item over its recent chunks), relative to the run's fastest node (1.0). Chunk sizes
+  /// follow it as the run goes.
+  std::vector<double> node_speeds;
   std::vector<Failure> failures;
   std::int64_t pressure_events = 0;      ///< times a node entered memory pressure
   std::vector<double> pressure_seconds;  ///< per node: time under memory pressure
@@ -148,6 +152,11 @@ struct RunReport {
   bool stopped = false;                  ///< the sink, fail_fast or a drain ended the run early
   bool drained = false;                  ///< stop_requested ended it
 };
+
+/// The CPUs the calling item's worker is bound to (see PlanOptions::bind), empty when it is
+/// not bound. An item that starts threads of its own (OpenMP, a BLAS) can size them by it;
+/// `amorsize run` gives each task OMP_NUM_THREADS and OMP_PLACES from it.
+std::vector<int> item_cpus();
 
 /// The makespan no schedule can beat on `cores` cores: max(work / cores, longest item).
 inline double lower_bound_seconds(double work_seconds, double longest_item_seconds, int cores) {

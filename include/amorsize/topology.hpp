@@ -29,6 +29,12 @@ struct NodeTopology {
   double speed = 1.0;  ///< relative speed of one core (1.0 = reference); measured by the runtime
   std::string source;  ///< "local", "synthetic:..." or "xml:..."
   std::vector<std::string> notes;  ///< disagreements found while reading (e.g. memory sources)
+  /// The node's CPUs (OS indices) in the order workers are bound to them. Compact: one PU of
+  /// each core, cores in hwloc's order (so NUMA domains fill in order), then each core's next
+  /// PU (hyperthreads last). Spread: the same cores taken round robin over the NUMA domains.
+  /// Empty when unknown (synthetic nodes without PUs, simulated nodes).
+  std::vector<int> cpus_compact;
+  std::vector<int> cpus_spread;
 
   /// Memory this job can use now: the smaller of what is available and the cgroup headroom
   /// (limit - usage; the limit alone when usage is unknown).

@@ -56,7 +56,15 @@ double parse_duration(const std::string& text);
 double parse_bytes(const std::string& text);
 
 /// Spins on the steady clock for `seconds`: a CPU-bound item that neither sleeps nor yields.
+/// It takes `seconds` of wall time however little CPU it gets.
 void busy_wait(double seconds);
+
+/// A fixed amount of arithmetic: `units` steps of a dependent integer chain, which take longer
+/// on a slower core and on a core the item gets only part of (a CPU quota, another process).
+void cpu_work(std::uint64_t units);
+/// Steps of cpu_work per second of the calling thread's CPU time, measured over about
+/// `seconds` of it (so a core shared meanwhile does not bias it).
+double cpu_work_rate(double seconds = 0.05);
 
 /// A uniform draw in [0, 1) from a counter-based hash of (seed, index, stream).
 double uniform01(std::uint64_t seed, std::uint64_t index, std::uint64_t stream = 0);

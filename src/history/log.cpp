@@ -672,6 +672,7 @@ struct TimingLog::Impl {
   std::vector<ChunkRecord> chunk_rows;
   std::vector<SampleRecord> sample_rows;
   std::vector<std::pair<int, NodeTopology>> node_rows;
+  std::vector<NodeTopology> logged_nodes;  // as on_nodes had them: finish adds measured speeds
   std::vector<PressureRow> pressure_rows;
   std::optional<std::string> plan_json, nodes_json;
   std::chrono::steady_clock::time_point last_write;
@@ -787,9 +788,7 @@ struct TimingLog::Impl {
     sample_rows.clear();
     if (!node_rows.empty()) {
       std::vector<NodeRow> rows;
-      for (const auto& [index, n] : node_rows)
-        rows.push_back({index, n.name.c_str(), n.cores, n.pus, n.numa_domains, n.memory_total_bytes,
-                        n.memory_available_bytes, n.speed});
+      for (const auto& [index, n] : node_rows) rows.push_back(node_row(index, n));
       nodes.append(schema.node.memory.get(), rows);
       node_rows.clear();
     }
@@ -846,9 +845,38 @@ struct TimingLog::Impl {
     return r;
   }
 
+  static NodeRow node_row(int index, const NodeTopology& n) {
+    return {index,
+            n.name.c_str(),
+            n.cores,
+            n.pus,
+            n.numa_domains,
+            n.memory_total_bytes,
+            n.memory_available_bytes,
+            n.speed};
+  }
+
+  // The nodes' measured speeds replace the ones they started with, in the table and the JSON.
+  void write_speeds(const std::vector<double>& speeds) {
+    if (speeds.size() != logged_nodes.size() || logged_nodes.empty()) return;
+    write_rows();  // the nodes' first rows, if still buffered
+    if (nodes.rows != logged_nodes.size()) return;
+    std::vector<NodeRow> rows;
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < logged_nodes.size(); ++i) {
+      logged_nodes[i].speed = speeds[i];
+      rows.push_back(node_row(int(i), logged_nodes[i]));
+      all.push_back(nlohmann::ordered_json::parse(to_json(logged_nodes[i])));
+    }
+    h5::append_rows(nodes.dataset.get(), nodes.name, schema.node.memory.get(), 0, rows.size(),
+                    rows.data());
+    nodes_json = all.dump();
+  }
+
   void finish(const RunReport* report, const std::string& status) {
     if (finished) return;
     guarded([&] {
+      if (report) write_speeds(report->node_speeds);
       if (report && !report->failures.empty()) {
         std::vector<FailureRow> rows;
         rows.reserve(report->failures.size());
@@ -896,6 +924,7 @@ void TimingLog::set_from_history(bool from_history) {
 void TimingLog::on_nodes(const std::vector<NodeTopology>& nodes) {
   impl_->guarded([&] {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    impl_->logged_nodes = nodes;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       impl_->node_rows.emplace_back(static_cast<int>(i), nodes[i]);
       all.push_back(nlohmann::ordered_json::parse(to_json(nodes[i])));

@@ -42,7 +42,8 @@ Coordinator::Coordinator(Transport& transport, Codec& codec, const RunOptions& o
                 PressureRules{options.memory_warn_seconds, options.memory_release_seconds}),
       memory_(options, 0, kCoordinatorMemoryInterval),
       route_(transport, local_),
-      busy_(layout_.nodes.size(), 0.0) {}
+      busy_(layout_.nodes.size(), 0.0),
+      speeds_(layout_.nodes.size()) {}
 
 double Coordinator::now() const {
   return node_clock_seconds() - start_;
@@ -126,8 +127,26 @@ void Coordinator::end() {
   transport_.flush();
 }
 
+// While sampling, each rank runs one item at a time on its own thread (rank 0 its sample,
+// the others probes): each gets a CPU of its node, as a worker would. Returns rank 0's.
+std::vector<int> Coordinator::bind_for_sampling() {
+  Assignment a;
+  for (int r = 1; r < size_; ++r) a.direct.push_back({r, layout_.node_of_rank[std::size_t(r)], 1});
+  a.threads = 1;
+  const Bindings b = bind_workers(a, layout_, size_, options_.plan.bind, 1);
+  for (int r = 1; r < size_; ++r) {
+    const auto& cpus = b.of_rank[std::size_t(r)];
+    if (cpus.empty()) continue;
+    transport_.send(r, wire::Tag::kShare,
+                    wire::encode(wire::Share{1, {{cpus.front().begin(), cpus.front().end()}}}));
+  }
+  return b.of_rank[0].empty() ? std::vector<int>() : b.of_rank[0].front();
+}
+
 void Coordinator::sample() {
   phase_ = Phase::kSampling;
+  own_cpus_ = bind_for_sampling();
+  const BoundThread bound(own_cpus_);  // rank 0's thread runs sampled items meanwhile
   sampler_.emplace(
       options_, layout_, size_, source_, pressure_, route_, [this] { return now(); },
       [this] { return stopped_; });
@@ -208,6 +227,7 @@ void Coordinator::make_plan() {
 // parallel as soon as that pays.
 void Coordinator::run_serially() {
   phase_ = Phase::kSerial;
+  const BoundThread bound(own_cpus_);
   constexpr double kReplanSeconds = 0.01;
   std::vector<char> items;
   double measured = profile_.item_seconds_mean * profile_.sample_count;
@@ -279,6 +299,9 @@ void Coordinator::place_workers() {
     plan_.nodes[0].ranks += 1;
     plan_.nodes[0].threads += a.threads;
   }
+  bindings_ = bind_workers(a, layout_, size_, plan_.bind, plan_.cpus_per_worker);
+  for (std::size_t n = 0; n < plan_.nodes.size() && n < bindings_.of_node.size(); ++n)
+    plan_.nodes[n].binding = bindings_.of_node[n];
 }
 
 // Node leaders learn which ranks they feed, ranks with threads how many; then the dispatcher
@@ -286,11 +309,19 @@ void Coordinator::place_workers() {
 void Coordinator::start_workers() {
   const Assignment& a = assignment_;
   leader_of_.assign(std::size_t(size_), -1);
+  // Before a rank's first chunk: how many threads it starts, and where its workers are bound.
+  const auto share = [&](int rank, int threads) {
+    wire::Share s{threads, {}};
+    for (const auto& cpus : bindings_.of_rank[std::size_t(rank)])
+      s.cpus.emplace_back(cpus.begin(), cpus.end());
+    if (threads > 1 || !s.cpus.empty()) transport_.send(rank, wire::Tag::kShare, wire::encode(s));
+  };
   for (const auto& d : a.direct) {
-    if (d.threads > 1)  // before its first chunk: the rank starts its threads
-      transport_.send(d.rank, wire::Tag::kShare, wire::encode(wire::Share{d.threads}));
+    share(d.rank, d.threads);
     dispatcher_->add_worker(d.rank, d.node, d.threads);
   }
+  for (const auto& led : a.led)
+    for (auto r : led) share(r, 1);
   const double planned_chunk = double(plan_.chunk_size) * plan_.item_seconds_mean;
   for (std::size_t n = 0; n < a.led.size(); ++n) {
     if (a.led[n].empty()) continue;
@@ -302,7 +333,7 @@ void Coordinator::start_workers() {
   }
   const int threads = a.threads > 0 ? a.threads : dispatcher_->empty() ? 1 : 0;
   if (threads > 0) {  // (with no slot at all, the coordinator computes after all)
-    local_ = std::make_unique<LocalPool>(codec_, threads);
+    local_ = std::make_unique<LocalPool>(codec_, threads, false, bindings_.of_rank[0]);
     dispatcher_->add_local(threads);
   }
 }
@@ -319,6 +350,7 @@ void Coordinator::finish_report() {
   report_.ranks = size_;
   report_.makespan_seconds = now();
   report_.node_busy_seconds = busy_;
+  report_.node_speeds = speeds_.speeds();
   report_.stopped = stopped_;
   report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
   report_.messages = transport_.sent() + transport_.received();

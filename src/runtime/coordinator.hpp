@@ -8,6 +8,7 @@
 
 #include "amorsize/detail/engine.hpp"
 #include "amorsize/plan.hpp"
+#include "binding.hpp"
 #include "discovery.hpp"
 #include "dispatcher.hpp"
 #include "handback.hpp"
@@ -19,6 +20,7 @@
 #include "reorder.hpp"
 #include "sampler.hpp"
 #include "source_cursor.hpp"
+#include "speed.hpp"
 
 namespace amorsize::detail {
 
@@ -48,6 +50,7 @@ class Coordinator {
   void fail(std::exception_ptr failure);
   void end();
   void sample();
+  std::vector<int> bind_for_sampling();
   void make_plan();
   void run_serially();
   void run_parallel();
@@ -65,6 +68,7 @@ class Coordinator {
   void warn(std::string message);
   void deliver(std::int64_t first, std::int64_t count, const std::vector<char>& results,
                const std::vector<Failure>& failures);
+  void observe_speed(int node, std::int64_t items, double seconds);
   void check_drain();
   void finish_report();
 
@@ -90,10 +94,14 @@ class Coordinator {
   std::optional<Sampler> sampler_;
   std::unique_ptr<Dispatcher> dispatcher_;
   Assignment assignment_;       // which ranks run the plan's workers (place_workers)
+  Bindings bindings_;           // ... and the CPUs each of their workers is bound to
+  std::vector<int> own_cpus_;   // rank 0's thread, while it runs sampled or serial items
   std::vector<int> leader_of_;  // per rank: the node leader that feeds it, or -1
   std::exception_ptr failure_;  // what ended the run early: rank 0's own, or a remote_failure
   wire::Verdict verdict_;
   std::vector<double> busy_;
+  NodeSpeeds speeds_;
+  double weighed_at_ = 0;  // when chunk weights last followed the measured speeds
   bool stopped_ = false;
   bool sink_closed_ = false;
 };

@@ -58,6 +58,7 @@ void Coordinator::on_message(Message& m) {
 void Coordinator::on_probe(int rank, wire::Result r) {
   const int node = layout_.node_of_rank[std::size_t(rank)];
   sampler_->on_probe(rank, node, r);
+  observe_speed(node, r.header.count, r.header.compute_seconds);
   account(node, r.header, r.failures);
   set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
   reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
@@ -90,7 +91,10 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
       offset = clocks_.offset[std::size_t(c.rank)];
       set_pressure(c.node, h.pressured != 0, h.memory_wtime, h.memory_used);
     }
-    if (r.parts.empty()) dispatcher_->schedule().observe(h.count, h.compute_seconds);
+    if (r.parts.empty()) {
+      dispatcher_->schedule().observe(h.count, h.compute_seconds);
+      observe_speed(c.node, h.count, h.compute_seconds);
+    }
   }
   rec.start_seconds = h.start_wtime - start_ - offset;
   rec.end_seconds = h.end_wtime - start_ - offset;
@@ -110,6 +114,7 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
     c.bytes_out = part.results_bytes;
     c.failed = part.failures;
     dispatcher_->schedule().observe(part.count, part.compute_seconds);
+    observe_speed(c.node, part.count, part.compute_seconds);
     ++report_.chunks;
     if (options_.recorder) options_.recorder->on_chunk(c);
   }
@@ -126,6 +131,28 @@ void Coordinator::account(int node, const wire::ResultHeader& h,
   if (std::size_t(node) < busy_.size()) busy_[std::size_t(node)] += h.compute_seconds;
   for (const auto& f : failures) report_.failures.push_back(f);
   if (!failures.empty() && options_.fail_fast) stopped_ = true;
+}
+
+// A chunk's time per item on its node; at most every kReweighSeconds, the nodes' chunk weights
+// follow the measured speeds (a node at half the speed of the others gets chunks about half
+// as long), as the planner weighs nodes of known speed.
+void Coordinator::observe_speed(int node, std::int64_t items, double seconds) {
+  constexpr double kReweighSeconds = 0.02;
+  speeds_.observe(node, items, seconds);
+  const double t = now();
+  if (t - weighed_at_ < kReweighSeconds || plan_.nodes.size() != layout_.nodes.size()) return;
+  weighed_at_ = t;
+  const std::vector<double> speeds = speeds_.speeds();
+  double sum = 0;
+  int working = 0;
+  for (std::size_t n = 0; n < speeds.size(); ++n) {
+    if (plan_.nodes[n].workers == 0) continue;
+    sum += speeds[n];
+    ++working;
+  }
+  if (working == 0 || sum <= 0) return;
+  for (std::size_t n = 0; n < speeds.size(); ++n)
+    plan_.nodes[n].chunk_weight = speeds[n] / (sum / working);
 }
 
 void Coordinator::set_pressure(int node, bool pressured, double when, double used) {

@@ -4,32 +4,13 @@
 #include <map>
 #include <set>
 
+#include "binding.hpp"
 #include "clock.hpp"
 #include "platform.hpp"
 
 namespace amorsize::detail {
 
 namespace {
-
-// "0-3,8" -> {0, 1, 2, 3, 8}; nothing for an empty or malformed list.
-std::set<int> cpu_set(const std::string& list) {
-  std::set<int> cpus;
-  std::size_t at = 0;
-  while (at < list.size()) {
-    const std::size_t end = std::min(list.find(',', at), list.size());
-    const std::string item = list.substr(at, end - at);
-    const std::size_t dash = item.find('-');
-    try {
-      const int first = std::stoi(item.substr(0, dash));
-      const int last = dash == std::string::npos ? first : std::stoi(item.substr(dash + 1));
-      for (int c = first; c <= last && c - first < (1 << 16); ++c) cpus.insert(c);
-    } catch (const std::exception&) {
-      return {};
-    }
-    at = end + 1;
-  }
-  return cpus;
-}
 
 // A node's ranks may be bound to fewer CPUs than the node has (mpirun binds each rank to a core
 // at -np <= 2, srun gives a task one CPU without --cpus-per-task): plan for the CPUs they may
@@ -101,6 +82,7 @@ Layout discover(Transport& transport, const RunOptions& options) {
       layout.nodes[n].cores = layout.nodes[n].pus = layout.ranks_on_node[n];
   } else {
     limit_to_allowed_cpus(layout, cpus);
+    layout.allowed_cpus = cpus;
   }
   return layout;
 }

@@ -18,6 +18,9 @@ struct Layout {
   std::vector<int> ranks_on_node;
   /// Rank 0: nodes whose ranks may use fewer CPUs than the node has (the plan warns of them).
   std::vector<std::string> warnings;
+  /// Rank 0: per rank, the CPUs it may use ("0-3,8"); empty where a node's cores are its ranks
+  /// (simulated nodes, SMPI), so nothing is bound there.
+  std::vector<std::string> allowed_cpus;
 };
 
 /// Collective: groups ranks into nodes (real ones, or `options.simulated_nodes` blocks) and

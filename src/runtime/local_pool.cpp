@@ -1,14 +1,21 @@
 #include "local_pool.hpp"
 
+#include "binding.hpp"
+
 #include <utility>
 
 #include "chunk_runner.hpp"
 
 namespace amorsize::detail {
 
-LocalPool::LocalPool(Codec& codec, int threads, bool hand_back)
+LocalPool::LocalPool(Codec& codec, int threads, bool hand_back, std::vector<std::vector<int>> cpus)
     : codec_(codec), hand_back_(hand_back) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  cpus.resize(std::size_t(threads));
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this, mine = std::move(cpus[std::size_t(i)])]() mutable {
+      const BoundThread bound(std::move(mine));
+      loop();
+    });
 }
 
 LocalPool::~LocalPool() {

@@ -19,7 +19,9 @@ class LocalPool {
  public:
   /// With `hand_back`, a chunk with a heavy_item_seconds stops after a heavy item and its
   /// unstarted rest comes back with its result (worker ranks; rank 0's chunks never stop).
-  LocalPool(Codec& codec, int threads, bool hand_back = false);
+  /// `cpus`: each thread's CPUs (bind_workers); a thread without binds nothing.
+  LocalPool(Codec& codec, int threads, bool hand_back = false,
+            std::vector<std::vector<int>> cpus = {});
   ~LocalPool();  // the threads finish their chunks, then end
   LocalPool(const LocalPool&) = delete;
   LocalPool& operator=(const LocalPool&) = delete;

@@ -3,6 +3,7 @@
 // and how memory is read. CMake compiles exactly one of platform_mpi.cpp and
 // platform_smpi.cpp, so no other runtime file needs to know which it is built for.
 #include <string>
+#include <vector>
 
 #include "amorsize/run_types.hpp"
 #include "amorsize/topology.hpp"
@@ -29,6 +30,11 @@ bool threads_may_compute();
 /// The CPUs the calling rank may run on (its affinity: the launcher's binding and the cgroup
 /// cpuset), as a list like "0-3,8"; empty where unknown.
 std::string allowed_cpus();
+
+/// The CPUs the calling thread may run on (empty where unknown), and binding it to `cpus`
+/// (false where binding is not possible: SMPI, or the kernel refused).
+std::vector<int> thread_cpus();
+bool set_thread_cpus(const std::vector<int>& cpus);
 
 /// MemAvailable of the node, or the cgroup's headroom when that is smaller.
 MemorySample default_memory_sample();

@@ -45,6 +45,15 @@ bool cores_are_ranks() {
   return true;
 }
 
+// Simulated hosts have no CPUs to bind to.
+std::vector<int> thread_cpus() {
+  return {};
+}
+
+bool set_thread_cpus(const std::vector<int>&) {
+  return false;
+}
+
 std::string allowed_cpus() {
   return "";
 }  // a simulated host's cores are its ranks

@@ -6,6 +6,7 @@ set(AMORSIZE_RUNTIME_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/wire.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mpi.cpp
   ${CMAKE_CURRENT_LIST_DIR}/discovery.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/binding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ending.cpp
   ${CMAKE_CURRENT_LIST_DIR}/chunk_runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/local_pool.cpp
@@ -14,6 +15,7 @@ set(AMORSIZE_RUNTIME_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/reorder.cpp
   ${CMAKE_CURRENT_LIST_DIR}/handback.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pressure.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/speed.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dispatcher.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator.cpp

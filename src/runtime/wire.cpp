@@ -310,14 +310,34 @@ Status decode_status(ByteView message) {
 }
 
 std::vector<char> encode(const Share& share) {
-  return just(share);
+  std::vector<char> out;
+  put(out, share.threads);
+  put(out, std::int32_t(share.cpus.size()));
+  for (const auto& cpus : share.cpus) {
+    put(out, std::int32_t(cpus.size()));
+    for (auto c : cpus) put(out, c);
+  }
+  return out;
 }
 
 Share decode_share(ByteView message) {
-  const auto s = just<Share>(message, "kShare");
+  Reader in(message, "kShare");
+  Share s;
+  s.threads = in.get<std::int32_t>();
   if (s.threads < 1)
     throw protocol_error("amorsize: malformed kShare message: a share of " +
                          std::to_string(s.threads) + " threads");
+  const auto workers = in.get<std::int32_t>();
+  s.cpus.resize(in.count(workers, sizeof(std::int32_t), "workers"));
+  for (auto& cpus : s.cpus) {
+    cpus.resize(in.count(in.get<std::int32_t>(), sizeof(std::int32_t), "cpus"));
+    for (auto& c : cpus) {
+      c = in.get<std::int32_t>();
+      if (c < 0)
+        throw protocol_error("amorsize: malformed kShare message: CPU " + std::to_string(c));
+    }
+  }
+  in.done();
   return s;
 }
 

@@ -184,6 +184,9 @@ Status decode_status(ByteView message);
 /// kShare: the worker rank's share of its node's workers, run as threads (more than one).
 struct Share {
   std::int32_t threads = 1;
+  /// The CPUs each of its workers is bound to, in the order it runs them (the first is the
+  /// rank's own thread when threads == 1); empty: not bound.
+  std::vector<std::vector<std::int32_t>> cpus;
 };
 std::vector<char> encode(const Share& share);
 Share decode_share(ByteView message);

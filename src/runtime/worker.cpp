@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "binding.hpp"
 #include "chunk_runner.hpp"
 #include "ending.hpp"
 #include "leader.hpp"
@@ -95,11 +96,19 @@ class Worker {
         }
         case wire::Tag::kLead:
           lead_ = std::move(m.bytes);
+          bound_.reset();  // a leader runs no items
           break;
-        case wire::Tag::kShare: {
-          const int threads = wire::decode_share(m.bytes).threads;
-          if (threads > 1 && !pool_)
-            pool_ = std::make_unique<LocalPool>(codec_, threads, /*hand_back=*/true);
+        case wire::Tag::kShare: {  // before sampling (a CPU for probes), and after planning
+          wire::Share share = wire::decode_share(m.bytes);
+          std::vector<std::vector<int>> cpus;
+          for (auto& c : share.cpus) cpus.emplace_back(c.begin(), c.end());
+          bound_.reset();
+          if (share.threads > 1 && !pool_) {  // the threads run the items, this one MPI
+            pool_ = std::make_unique<LocalPool>(codec_, share.threads, /*hand_back=*/true,
+                                                std::move(cpus));
+          } else if (share.threads == 1 && !cpus.empty()) {
+            bound_.emplace(std::move(cpus.front()));  // this thread runs the items
+          }
           break;
         }
         default:
@@ -217,6 +226,8 @@ class Worker {
   MemoryWatch memory_;
   std::deque<Queued> chunks_;
   std::unique_ptr<LocalPool> pool_;  // this rank's threads, when its share is above one
+  // A rank that runs its items itself is bound while the run lasts, and unbound after.
+  std::optional<BoundThread> bound_;
   std::optional<std::vector<char>> lead_;
   std::exception_ptr failure_;
   int stopped_by_ = -1;  // the rank whose kStop ended the run for this one

@@ -14,9 +14,11 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "amorsize/error.hpp"
+#include "amorsize/run_types.hpp"
 
 extern char** environ;
 
@@ -165,6 +167,22 @@ class OutputCapture {
   std::string problem_;
 };
 
+// The environment of a task: amorsize's, and when its worker is bound, OMP_NUM_THREADS and
+// OMP_PLACES for the worker's CPUs (a task inherits the binding itself from its thread).
+std::vector<std::string> task_environment() {
+  std::vector<std::string> env;
+  const std::vector<int> cpus = item_cpus();
+  if (cpus.empty()) return env;
+  std::string places;
+  for (int c : cpus) places += (places.empty() ? "{" : ",{") + std::to_string(c) + "}";
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0 && std::strncmp(*e, "OMP_PLACES=", 11) != 0)
+      env.emplace_back(*e);
+  env.push_back("OMP_NUM_THREADS=" + std::to_string(cpus.size()));
+  env.push_back("OMP_PLACES=" + places);
+  return env;
+}
+
 // One attempt: spawn, read both pipes until they close, reap.
 TaskResult attempt(const Command& command, const TaskOptions& options, bool (*stop)(),
                    double drain_grace) {
@@ -192,11 +210,15 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   std::vector<char*> argv;
   for (const auto& a : command.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  const std::vector<std::string> env = task_environment();
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = -1;
   const double start = now_seconds();
-  const int rc = command.argv.empty()
-                     ? ENOENT
-                     : posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  const int rc = command.argv.empty() ? ENOENT
+                                      : posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
+                                                     env.empty() ? environ : envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);

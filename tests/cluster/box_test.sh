@@ -114,6 +114,79 @@ run_tasks)
   [ "$*" = "2 2" ] || fail "tasks at once per node: $*"
   echo "24 tasks, one rank on each of 2 nodes: $* at once; $(grep -c nodeB out.txt) on nodeB"
   ;;
+binding)
+  # 2 nodes of 2 CPUs, one rank each, 2 workers each: every task runs on a CPU of its own.
+  # Each task writes its node, its CPUs (/proc/thread-self/status), OMP_NUM_THREADS and when it
+  # ran; two tasks of one node that overlap in time must name two different single CPUs, and
+  # every task's OMP_NUM_THREADS must be its count of CPUs. --bind none leaves them unbound.
+  box start nodeA:0-1 nodeB:0-1 >/dev/null || fail "box start"
+  seq 1 40 >tasks.txt
+  task='s=$(date +%s.%N); sleep 0.1; echo "$0 $(hostname) $(awk "/Cpus_allowed_list/ {print \$2}" /proc/thread-self/status) ${OMP_NUM_THREADS:-unset} $s $(date +%s.%N)"'
+  for bind in compact none; do
+    box mpirun -np 2 --map-by node "$amorsize" run --tasks tasks.txt --output "$bind.txt" \
+      --bind "$bind" -- sh -c "$task" {} 2>err.txt || fail "run --bind $bind: $(tail -3 err.txt)"
+    [ "$(wc -l <"$bind.txt")" = 40 ] || fail "--bind $bind: $(wc -l <"$bind.txt") tasks"
+  done
+  /usr/bin/python3 - <<'PY' || fail "binding"
+def tasks(path):
+    out = []
+    for line in open(path):
+        n, host, cpus, omp, start, end = line.split()
+        out.append((int(n), host, cpus, omp, float(start), float(end)))
+    return out
+def count(cpus):
+    total = 0
+    for part in cpus.split(","):
+        a, _, b = part.partition("-")
+        total += int(b or a) - int(a) + 1
+    return total
+bound = tasks("compact.txt")
+pairs = 0
+for t in bound:
+    assert "-" not in t[2] and "," not in t[2], "task %d is not on one CPU: %s" % (t[0], t[2])
+    assert t[3] == str(count(t[2])), "task %d: OMP_NUM_THREADS %s for CPUs %s" % (t[0], t[3], t[2])
+    for u in bound:
+        if u[0] <= t[0] or u[1] != t[1]:
+            continue
+        if t[4] < u[5] and u[4] < t[5]:
+            pairs += 1
+            assert t[2] != u[2], "tasks %d and %d ran at once on %s CPU %s" % (t[0], u[0], t[1], t[2])
+assert pairs > 0, "no two tasks of a node ran at once"
+for t in tasks("none.txt"):
+    assert t[2] == "0-1" and t[3] == "unset", "--bind none: task %d on %s, OMP %s" % (t[0], t[2], t[3])
+print("binding: 40 tasks each on one CPU; %d pairs of one node's tasks ran at once, on different CPUs; OMP_NUM_THREADS = 1 each; --bind none: 0-1" % pairs)
+PY
+  ;;
+node_speed)
+  # Two nodes of 1 CPU; nodeB (not rank 0's) gets half a CPU (a 50% quota). Items of fixed
+  # CPU work (bench --work cpu) take twice as long there: its measured speed must be within
+  # 20% of half nodeA's, its chunks smaller, and the run at least 0.85 efficient against the
+  # speed-weighted bound (the drawn work over 1.5 CPUs).
+  box start nodeA:0 nodeB:1::50 >/dev/null || fail "box start"
+  box mpirun -np 2 --map-by node "$amorsize" bench --workload const:mean=2ms,n=3000 --work cpu \
+    --log run.h5 --json >bench.json 2>err.txt || fail "bench exit: $(tail -3 err.txt)"
+  /usr/bin/python3 - <<'PY' || fail "speed"
+import h5py, json, statistics
+j = json.load(open("bench.json"))
+assert j["exactly_once"], "not every item once"
+fast, slow = j["node_speeds"]
+ratio = slow / fast
+assert abs(ratio - 0.5) <= 0.1, "nodeB's speed is %.2f of nodeA's, not 0.5 +- 20%%" % ratio
+with h5py.File("run.h5", "r") as f:
+    run = f["runs"][sorted(f["runs"].keys())[-1]]
+    chunks = run["chunks"][:]
+    logged = [float(s) for s in run["nodes"][:]["speed"]]
+assert abs(logged[1] - slow) < 1e-9, "the log's speed column has %s" % logged
+sizes = [statistics.median(int(c) for c in chunks[chunks["node"] == n]["count"]) for n in (0, 1)]
+assert sizes[1] < sizes[0], "nodeB's chunks (median %s) are not smaller than nodeA's (%s)" % (sizes[1], sizes[0])
+bound = j["sum_item_s"] / 1.5
+eff = bound / j["wall_s"]
+assert eff >= 0.85, "efficiency %.3f against the speed-weighted bound" % eff
+print("node speed: nodeB %.2f of nodeA (quota 50%%); median chunk %s items on nodeB, %s on nodeA; "
+      "efficiency %.3f against the speed-weighted bound (%.2f s), %.3f against the unweighted" %
+      (ratio, sizes[1], sizes[0], eff, bound, j["drawn_efficiency"]))
+PY
+  ;;
 memory_drill)
   # Two nodes with 512 MiB of real memory each. The first 16 tasks take 2 MiB, so the sample
   # sees small items; the other 64 take 70 MiB for 0.15 s. On nodeB a filler holds 410 MiB for

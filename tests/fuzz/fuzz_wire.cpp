@@ -8,7 +8,7 @@ using namespace amorsize::detail::wire;
 AMORSIZE_FUZZ_TARGET {
   if (input.empty()) return;
   const ByteView message(input.data() + 1, input.size() - 1);
-  switch (static_cast<unsigned char>(input[0]) % 8) {
+  switch (static_cast<unsigned char>(input[0]) % 9) {
     case 0: {
       const Chunk c = decode_chunk(message);
       (void)encode(c.header, c.items);
@@ -41,6 +41,11 @@ AMORSIZE_FUZZ_TARGET {
       const Abort a = decode_abort(message);
       const Verdict v = decode_verdict(message);
       if (encode(a) != encode(v)) __builtin_trap();  // the same layout
+      break;
+    }
+    case 8: {
+      const Share s = decode_share(message);
+      if (encode(s).size() != message.size) __builtin_trap();  // re-encodes as it came
       break;
     }
   }

@@ -126,6 +126,18 @@ TEST(Wire, LeadRoundTrip) {
   expect_prefixes_refused(m, decode_lead);
 }
 
+TEST(Wire, ShareRoundTripWithEachWorkersCpus) {
+  const Share share{2, {{0, 1}, {2, 3}}};
+  const auto m = encode(share);
+  const Share d = decode_share(m);
+  EXPECT_EQ(d.threads, 2);
+  EXPECT_EQ(d.cpus, share.cpus);
+  expect_prefixes_refused(m, decode_share);
+  EXPECT_TRUE(decode_share(encode(Share{1, {}})).cpus.empty()) << "not bound";
+  EXPECT_THROW(decode_share(encode(Share{1, {{-1}}})), protocol_error);
+  EXPECT_THROW(decode_share(encode(Share{0, {}})), protocol_error);
+}
+
 TEST(Wire, BatchRoundTripAndItsPartsMustAddUp) {
   const std::vector<PartHeader> parts{{0, 2, 3}, {2, 1, 2}};
   const auto m = encode(BatchHeader{9, 0, 3, 0}, parts, bytes("aaabb"));
