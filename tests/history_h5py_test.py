@@ -32,7 +32,7 @@ CHUNK_FIELDS = ("seq", "first", "count", "node", "rank", "dispatch", "start", "e
                 "receive", "compute", "bytes_in", "bytes_out", "failed")
 SAMPLE_FIELDS = ("item", "node", "seconds", "bytes_in", "bytes_out", "memory")
 NODE_FIELDS = ("node", "name", "cores", "pus", "numa_domains", "memory_total_bytes",
-               "memory_available_bytes", "speed")
+               "memory_available_bytes", "speed", "binding")
 FAILURE_FIELDS = ("item", "message")
 PRESSURE_FIELDS = ("seconds", "node", "pressured")
 INDEX_FIELDS = ("run_id", "workload_key", "status", "start_unix_seconds", "end_unix_seconds",
@@ -48,7 +48,7 @@ RUN_ATTRIBUTES = ("run_id", "workload_key", "command_line", "amorsize_version", 
 def main(path):
     f = h5py.File(path, "r")
     check(f.attrs["schema"] == "amorsize-log", "root attribute schema")
-    check(int(f.attrs["schema_version"]) == 1, "root attribute schema_version")
+    check(int(f.attrs["schema_version"]) == 2, "root attribute schema_version")
     check(sorted(f["runs"].keys()) == ["000001", "000002"], "two run groups")
 
     # The README's example.
@@ -88,6 +88,7 @@ def main(path):
     check(list(nodes["cores"]) == [32, 32] and list(nodes["speed"]) == [1.0, 1.5],
           "node cores and speed")
     check(nodes["memory_total_bytes"].dtype == np.uint64, "memory is uint64")
+    check([text(b) for b in nodes["binding"]] == ["0 | 1", ""], "node bindings")
 
     fails = f["runs/000001/failures"][:]
     check(fails.dtype.names == FAILURE_FIELDS, f"failures fields {fails.dtype.names}")

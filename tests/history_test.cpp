@@ -374,16 +374,62 @@ TEST_F(History, ItemStatisticsComeFromChunkMeansAndSamples) {
 
 // --- files that are not logs ------------------------------------------------------------------
 
-TEST_F(History, AnotherSchemaVersionIsRefusedWithAClearMessage) {
-  const int two = 2;
-  write_raw_hdf5(path(), "amorsize-log", &two);
+TEST_F(History, ANewerSchemaVersionIsRefusedWithAClearMessage) {
+  const int three = 3;
+  write_raw_hdf5(path(), "amorsize-log", &three);
   for (const auto& message :
        {error_of([&] { TimingLog log(path(), "k", ""); }), error_of([&] { list_runs(path()); }),
         error_of([&] { read_run(path()); })}) {
     EXPECT_NE(message.find(path()), std::string::npos) << message;
-    EXPECT_NE(message.find("schema version 2"), std::string::npos) << message;
+    EXPECT_NE(message.find("schema version 3; this amorsize reads versions 1 to 2 (a newer"),
+              std::string::npos)
+        << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
+}
+
+// tests/data/log_v1.h5 was written by amorsize before schema 2 (history_write_example, then
+// three `bench --log` runs of one workload). It is still read, its history still plans, and a
+// new run added to it is written in schema 2 beside the old ones.
+TEST_F(History, AVersionOneLogIsReadAndTakesVersionTwoRuns) {
+  const std::string v1 = std::string(AMORSIZE_TEST_DATA) + "/log_v1.h5";
+  const auto runs = list_runs(v1);
+  ASSERT_EQ(runs.size(), 5u);
+  EXPECT_EQ(runs[0].workload_key, "example-sweep");
+  const LoggedRun first = read_run(v1, 1);
+  EXPECT_EQ(first.nodes.size(), 2u);
+  EXPECT_EQ(first.failures.size(), 2u);
+  EXPECT_EQ(first.pressure.size(), 1u);
+  EXPECT_TRUE(first.node_bindings.empty()) << "schema 1 had no bindings";
+  const Prediction p = predict(v1, "exp:mean=1ms,n=1000");
+  EXPECT_EQ(p.runs, 3);
+  ASSERT_TRUE(p.profile) << p.reason;
+  EXPECT_NEAR(p.profile->item_seconds_mean, 1e-3, 3e-4);
+
+  fs::copy_file(v1, path(), fs::copy_options::overwrite_existing);
+  {
+    TimingLog log(path(), "new", "");
+    NodeTopology n;
+    n.name = "alpha";
+    log.on_nodes({n});
+    Plan plan;
+    plan.nodes.resize(1);
+    plan.nodes[0].binding = "0 | 1";
+    log.on_plan(plan);
+    log.finish(report_for(0, 0), "complete");
+  }
+  EXPECT_EQ(list_runs(path()).size(), 6u);
+  EXPECT_EQ(read_run(path(), 1).nodes.size(), 2u) << "the old runs read as before";
+  const LoggedRun added = read_run(path(), 6);
+  EXPECT_EQ(added.node_bindings, std::vector<std::string>{"0 | 1"});
+  const hid_t file = H5Fopen(path().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t a = H5Aopen(file, "schema_version", H5P_DEFAULT);
+  int version = 0;
+  H5Aread(a, H5T_NATIVE_INT, &version);
+  H5Aclose(a);
+  H5Fclose(file);
+  EXPECT_EQ(version, 2);
 }
 
 TEST_F(History, AnHdf5FileWithoutTheSchemaIsNotALog) {

@@ -45,6 +45,8 @@ void write_first(const std::string& path) {
   amorsize::Plan plan;
   plan.workers = 62;
   plan.predicted_makespan_seconds = 4.5;
+  plan.nodes.resize(2);
+  plan.nodes[0].binding = "0 | 1";  // node 1's workers are not bound
   log.on_plan(plan);
   for (int i = 0; i < 3; ++i) log.on_sample({i, 0, 0.01 * (i + 1), 100, 200, 4096.0 * (i + 1)});
   std::int64_t first = 3;

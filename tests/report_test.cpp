@@ -25,6 +25,8 @@ LoggedRun example_run() {
   run.nodes.resize(2);
   run.nodes[0].name = "a";
   run.nodes[1].name = "b";
+  run.nodes[1].speed = 0.5;
+  run.node_bindings = {"0 | 1", ""};
   auto chunk = [&](int seq, int node, int rank, double start, double compute, std::int64_t first) {
     ChunkRecord c;
     c.seq = seq;
@@ -72,7 +74,8 @@ TEST(Report, TextHasTheFiguresOfARun) {
   const std::string text = run_text(example_run());
   for (const char* needle :
        {"Run 3", "exp:mean=1ms,n=60", "utilization", "Imbalance", "item 42: boom", "Slowest chunks",
-        "error 10.0%", "Memory pressure: 1 episode(s); node 1 b 12 ms under pressure"})
+        "error 10.0%", "Memory pressure: 1 episode(s); node 1 b 12 ms under pressure",
+        ", speed 1.00, bound to CPUs 0 | 1\n", ", speed 0.50\n"})
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
 }
 
@@ -102,6 +105,8 @@ TEST(Report, JsonHasTheAnalysis) {
   EXPECT_EQ(j["pressure_episodes"], 1);
   EXPECT_EQ(j["nodes"][0]["pressure_seconds"], 0.0);
   EXPECT_EQ(j["nodes"][1]["pressure_seconds"], 0.012);
+  EXPECT_EQ(j["nodes"][0]["binding"], "0 | 1");
+  EXPECT_EQ(j["nodes"][1]["speed"], 0.5);
 }
 
 TEST(Report, HtmlIsSelfContainedWithOneBarPerChunk) {

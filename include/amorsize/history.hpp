@@ -34,7 +34,10 @@
 
 namespace amorsize {
 
-constexpr int kLogSchemaVersion = 1;
+/// Logs are written in version 2; versions 1 and 2 are read (a version-1 log gets version-2
+/// runs after its own when a run is added to it).
+constexpr int kLogSchemaVersion = 2;
+constexpr int kOldestLogSchemaVersion = 1;
 
 struct LogOptions {
   std::size_t flush_rows = 4096;  ///< write buffered chunk rows once this many are waiting
@@ -84,6 +87,9 @@ struct LoggedRun {
   std::vector<SampleRecord> samples;
   std::vector<Failure> failures;
   std::vector<std::pair<double, int>> pressure;  ///< (seconds, node) when a node became pressured
+  /// Per node: each worker's CPUs (NodePlan::binding; empty when not bound or in a version-1
+  /// log).
+  std::vector<std::string> node_bindings;
   /// Per node: time under memory pressure (an episode still open at the end counts to the
   /// makespan).
   std::vector<double> pressure_seconds;

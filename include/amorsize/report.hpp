@@ -18,6 +18,8 @@ struct RunAnalysis {
     double busy_seconds = 0;
     double utilization = 0;       ///< busy / (workers x makespan)
     double pressure_seconds = 0;  ///< time under memory pressure
+    double speed = 1;             ///< measured (NodeTopology::speed in the log)
+    std::string binding;          ///< each worker's CPUs (NodePlan::binding); empty: unbound
   };
   struct Worker {
     int node = 0;

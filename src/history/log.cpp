@@ -68,6 +68,7 @@ struct NodeRow {
   std::uint64_t memory_total_bytes;
   std::uint64_t memory_available_bytes;
   double speed;
+  const char* binding;  // schema 2
 };
 
 struct FailureRow {
@@ -132,10 +133,11 @@ struct IndexRow {
   std::int8_t from_history;
 };
 
-/// The row types of schema version 1 (memory layout and file layout of each table).
+/// The row types of schema version 2 (memory layout and file layout of each table); version 1
+/// differs only in the nodes table, which had no binding column (node_v1).
 struct Schema {
   h5::Type text = h5::string_type();
-  h5::Compound chunk, sample, node, failure, pressure, index;
+  h5::Compound chunk, sample, node, node_v1, failure, pressure, index;
 
   Schema() {
     auto i64 = [](const char* n, std::size_t o) {
@@ -173,7 +175,14 @@ struct Schema {
          f64("seconds", offsetof(S, seconds)), f64("bytes_in", offsetof(S, bytes_in)),
          f64("bytes_out", offsetof(S, bytes_out)), f64("memory", offsetof(S, memory_bytes))});
     using N = NodeRow;
-    node =
+    node = h5::compound(sizeof(N),
+                        {i32("node", offsetof(N, node)), str("name", offsetof(N, name)),
+                         i32("cores", offsetof(N, cores)), i32("pus", offsetof(N, pus)),
+                         i32("numa_domains", offsetof(N, numa_domains)),
+                         u64("memory_total_bytes", offsetof(N, memory_total_bytes)),
+                         u64("memory_available_bytes", offsetof(N, memory_available_bytes)),
+                         f64("speed", offsetof(N, speed)), str("binding", offsetof(N, binding))});
+    node_v1 =
         h5::compound(sizeof(N), {i32("node", offsetof(N, node)), str("name", offsetof(N, name)),
                                  i32("cores", offsetof(N, cores)), i32("pus", offsetof(N, pus)),
                                  i32("numa_domains", offsetof(N, numa_domains)),
@@ -388,8 +397,16 @@ std::string open_failure(const std::string& path, const std::string& reason) {
          " (the file may be damaged, e.g. by a run killed while writing): " + reason;
 }
 
-/// Throws invalid_argument unless the root group says schema "amorsize-log", version 1.
-void check_schema(hid_t file, const std::string& path) {
+// The memory type to read a nodes table with: schema 2's, or schema 1's (no binding column).
+hid_t node_type(hid_t dataset, const Schema& schema) {
+  h5::Type file_type(H5Dget_type(dataset), "H5Dget_type", "nodes");
+  return H5Tget_member_index(file_type.get(), "binding") >= 0 ? schema.node.memory.get()
+                                                              : schema.node_v1.memory.get();
+}
+
+/// Throws invalid_argument unless the root group says schema "amorsize-log", a version this
+/// amorsize reads (kOldestLogSchemaVersion to kLogSchemaVersion); returns the version.
+std::int64_t check_schema(hid_t file, const std::string& path) {
   try {
     h5::Group root = h5::open_group(file, "/");
     const auto schema = h5::read_string_attribute(root.get(), "schema");
@@ -403,10 +420,13 @@ void check_schema(hid_t file, const std::string& path) {
     const auto version = h5::read_attribute<std::int64_t>(root.get(), "schema_version");
     if (!version)
       throw invalid_argument("log " + path + " has no schema_version attribute on its root group");
-    if (*version != kLogSchemaVersion)
+    if (*version < kOldestLogSchemaVersion || *version > kLogSchemaVersion)
       throw invalid_argument("log " + path + " has amorsize-log schema version " +
-                             std::to_string(*version) + "; this amorsize reads version " +
-                             std::to_string(kLogSchemaVersion));
+                             std::to_string(*version) + "; this amorsize reads versions " +
+                             std::to_string(kOldestLogSchemaVersion) + " to " +
+                             std::to_string(kLogSchemaVersion) +
+                             (*version > kLogSchemaVersion ? " (a newer amorsize wrote it)" : ""));
+    return *version;
   } catch (const invalid_argument&) {
     throw;
   } catch (const error& e) {
@@ -496,7 +516,12 @@ h5::File open_for_writing(const std::string& path) {
     } catch (const error& e) {
       throw invalid_argument(open_failure(path, e.what()));
     }
-    check_schema(file.get(), path);
+    // A version-1 log takes version-2 runs: its root says 2 from now on, and its old runs
+    // are still read as version 1 (their nodes tables have no binding column).
+    if (check_schema(file.get(), path) < kLogSchemaVersion) {
+      h5::Group root = h5::open_group(file.get(), "/");
+      h5::write_attribute(root.get(), "schema_version", std::int32_t{kLogSchemaVersion});
+    }
   }
   return file;
 }
@@ -672,7 +697,8 @@ struct TimingLog::Impl {
   std::vector<ChunkRecord> chunk_rows;
   std::vector<SampleRecord> sample_rows;
   std::vector<std::pair<int, NodeTopology>> node_rows;
-  std::vector<NodeTopology> logged_nodes;  // as on_nodes had them: finish adds measured speeds
+  std::vector<NodeTopology> logged_nodes;    // as on_nodes had them: finish adds measured speeds
+  std::vector<std::string> logged_bindings;  // per node, from the plan
   std::vector<PressureRow> pressure_rows;
   std::optional<std::string> plan_json, nodes_json;
   std::chrono::steady_clock::time_point last_write;
@@ -845,7 +871,8 @@ struct TimingLog::Impl {
     return r;
   }
 
-  static NodeRow node_row(int index, const NodeTopology& n) {
+  NodeRow node_row(int index, const NodeTopology& n) const {
+    const std::size_t i = std::size_t(index);
     return {index,
             n.name.c_str(),
             n.cores,
@@ -853,24 +880,30 @@ struct TimingLog::Impl {
             n.numa_domains,
             n.memory_total_bytes,
             n.memory_available_bytes,
-            n.speed};
+            n.speed,
+            i < logged_bindings.size() ? logged_bindings[i].c_str() : ""};
   }
 
-  // The nodes' measured speeds replace the ones they started with, in the table and the JSON.
-  void write_speeds(const std::vector<double>& speeds) {
-    if (speeds.size() != logged_nodes.size() || logged_nodes.empty()) return;
+  // The nodes' rows again, once the plan has bound workers or the run has measured speeds.
+  void rewrite_nodes() {
     write_rows();  // the nodes' first rows, if still buffered
-    if (nodes.rows != logged_nodes.size()) return;
+    if (logged_nodes.empty() || nodes.rows != logged_nodes.size()) return;
     std::vector<NodeRow> rows;
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < logged_nodes.size(); ++i) {
-      logged_nodes[i].speed = speeds[i];
       rows.push_back(node_row(int(i), logged_nodes[i]));
       all.push_back(nlohmann::ordered_json::parse(to_json(logged_nodes[i])));
     }
     h5::append_rows(nodes.dataset.get(), nodes.name, schema.node.memory.get(), 0, rows.size(),
                     rows.data());
     nodes_json = all.dump();
+  }
+
+  // The nodes' measured speeds replace the ones they started with, in the table and the JSON.
+  void write_speeds(const std::vector<double>& speeds) {
+    if (speeds.size() != logged_nodes.size() || logged_nodes.empty()) return;
+    for (std::size_t i = 0; i < logged_nodes.size(); ++i) logged_nodes[i].speed = speeds[i];
+    rewrite_nodes();
   }
 
   void finish(const RunReport* report, const std::string& status) {
@@ -937,6 +970,12 @@ void TimingLog::on_nodes(const std::vector<NodeTopology>& nodes) {
 void TimingLog::on_plan(const Plan& plan) {
   impl_->guarded([&] {
     impl_->plan_json = to_json(plan, -1);
+    std::vector<std::string> bindings;
+    for (const auto& n : plan.nodes) bindings.push_back(n.binding);
+    if (bindings != impl_->logged_bindings && bindings.size() == impl_->logged_nodes.size()) {
+      impl_->logged_bindings = std::move(bindings);
+      impl_->rewrite_nodes();
+    }
     impl_->plan_workers = plan.workers;
     impl_->plan_predicted_seconds = plan.predicted_makespan_seconds.value_or(0);
     impl_->write_and_flush();
@@ -1063,7 +1102,7 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
     }
     if (out.nodes.empty()) {
       if (auto d = table("nodes"); d.valid()) {
-        h5::Rows<NodeRow> rows(d.get(), "nodes", schema.node.memory.get());
+        h5::Rows<NodeRow> rows(d.get(), "nodes", node_type(d.get(), schema));
         for (const auto& r : rows.get()) {
           NodeTopology n;
           n.name = r.name ? r.name : "";
@@ -1075,6 +1114,17 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
           n.speed = r.speed;
           out.nodes.push_back(std::move(n));
         }
+      }
+    }
+    // Schema 2: each node's binding, from its table.
+    if (auto d = table("nodes");
+        d.valid() && node_type(d.get(), schema) == schema.node.memory.get()) {
+      h5::Rows<NodeRow> rows(d.get(), "nodes", schema.node.memory.get());
+      for (const auto& r : rows.get()) {
+        if (r.node < 0 || r.node > 1 << 20) continue;
+        if (out.node_bindings.size() <= std::size_t(r.node))
+          out.node_bindings.resize(std::size_t(r.node) + 1);
+        out.node_bindings[std::size_t(r.node)] = r.binding ? r.binding : "";
       }
     }
     out.pressure_seconds =

@@ -67,6 +67,8 @@ RunAnalysis analyze(const LoggedRun& run) {
     n.name = run.nodes[i].name;
     auto it = workers_per_node.find(int(i));
     n.workers = it != workers_per_node.end() ? it->second : run.nodes[i].cores;
+    n.speed = run.nodes[i].speed;
+    if (i < run.node_bindings.size()) n.binding = run.node_bindings[i];
   }
   // Lanes: chunks of one rank that overlap in time ran on different threads.
   std::vector<const ChunkRecord*> by_start;
@@ -181,7 +183,9 @@ std::string run_text(const LoggedRun& run) {
   out << "Nodes:\n";
   for (const auto& n : a.nodes)
     out << "  " << n.node << " " << n.name << ": " << n.workers << " workers, busy "
-        << human_seconds(n.busy_seconds) << ", utilization " << fixed(n.utilization, 3) << "\n";
+        << human_seconds(n.busy_seconds) << ", utilization " << fixed(n.utilization, 3)
+        << ", speed " << fixed(n.speed, 2)
+        << (n.binding.empty() ? std::string() : ", bound to CPUs " + n.binding) << "\n";
   out << "Imbalance: workers finished within " << human_seconds(a.imbalance_seconds)
       << " of each other";
   if (s.makespan_seconds > 0)
@@ -258,7 +262,9 @@ std::string run_json(const LoggedRun& run) {
                      {"workers", n.workers},
                      {"busy_seconds", n.busy_seconds},
                      {"utilization", n.utilization},
-                     {"pressure_seconds", n.pressure_seconds}});
+                     {"pressure_seconds", n.pressure_seconds},
+                     {"speed", n.speed},
+                     {"binding", n.binding}});
   j["nodes"] = nodes;
   j["imbalance_seconds"] = a.imbalance_seconds;
   j["prediction_error"] = a.prediction_error;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -330,6 +332,31 @@ TEST(MpiRun, PressureThatNeverClearsSlowsTheRunButDoesNotStopIt) {
   ASSERT_EQ(r.pressure_seconds.size(), 1u);
   EXPECT_GT(r.pressure_seconds[0], 0.5);
   EXPECT_LE(r.pressure_seconds[0], r.makespan_seconds);
+}
+
+// Workers are bound (compact, the default) while the run lasts: an item sees one CPU of its
+// own, and every rank's calling thread has the CPUs it had before once `run` returns.
+TEST(MpiRun, ItemsRunBoundAndTheCallersThreadGetsItsCpusBack) {
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  const std::int64_t n = 400;
+  std::vector<int> cpus_seen(std::size_t(n), -1);
+  RunOptions o = small_chunks(Order::unordered);
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        busy_wait(200e-6);
+        const std::vector<int> cpus = item_cpus();
+        return cpus.size() == 1 ? 3 * i + 0 * cpus[0] : -1;  // bound to exactly one CPU
+      },
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  cpu_set_t after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after)) << "rank " << rank() << " did not get its CPUs back";
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once()) << "an item ran unbound, or on more than one CPU";
+  for (const auto& node : r.plan.nodes) EXPECT_FALSE(node.binding.empty()) << node.name;
 }
 
 // Three heavy items in a row among light ones: whichever chunk holds two of them runs past
