@@ -6,16 +6,7 @@
 # cgroup v1 cpuset, UTS namespaces).
 #   bash bench/threads_vs_ranks.sh [REPS]      (default 5)
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-amorsize=${AMORSIZE:-$root/build/apps/amorsize}
-reps=${1:-5}
-export AMORSIZE_BOX=$(mktemp -d /tmp/amorsize-box-bench.XXXXXX)
-box() { "$root/tests/cluster/box.sh" "$@"; }
-work=$(mktemp -d)
-trap 'box stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-box check >/dev/null || { echo "threads_vs_ranks: the box cannot run here: $(box check)"; exit 77; }
-box start nodeA:0-1 >/dev/null
-cd "$work"
+source "$(dirname "${BASH_SOURCE[0]}")/box_node.sh"
 seq 1 400 > tasks.txt
 for rep in $(seq "$reps"); do
   for mode in threads ranks; do

@@ -29,9 +29,10 @@ auto for_option(const char* name, Parse&& parse) -> decltype(parse()) {
 }
 
 /// A number check whose message says what is expected (CLI11 prefixes the option's name).
-/// `min_exclusive`: the value must be above `min`; otherwise at least `min`.
+/// `min_exclusive`: the value must be above `min`; otherwise at least `min`. At most `max`.
 inline CLI::Validator number_above(double min, bool min_exclusive, const std::string& expected,
-                                   bool whole = false) {
+                                   bool whole = false,
+                                   double max = std::numeric_limits<double>::infinity()) {
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double v = 0;
@@ -42,26 +43,14 @@ inline CLI::Validator number_above(double min, bool min_exclusive, const std::st
           used = 0;
         }
         const bool ok = used == text.size() && used > 0 && std::isfinite(v) &&
-                        (min_exclusive ? v > min : v >= min) && (!whole || v == std::floor(v));
+                        (min_exclusive ? v > min : v >= min) && v <= max &&
+                        (!whole || v == std::floor(v));
         return ok ? std::string() : "got \"" + text + "\", expected " + expected;
       },
       expected);
 }
-/// A fraction in (0, 1].
 inline CLI::Validator fraction() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double v = 0;
-        std::size_t used = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        const bool ok = used == text.size() && used > 0 && v > 0 && v <= 1;
-        return ok ? std::string() : "got \"" + text + "\", expected a fraction in (0, 1]";
-      },
-      "a fraction in (0, 1]");
+  return number_above(0, true, "a fraction in (0, 1]", false, 1);
 }
 inline CLI::Validator positive_whole() {
   return number_above(0, true, "a positive whole number", true);
