@@ -251,4 +251,12 @@ RunReport run(MPI_Comm comm, Source source, Fn fn, Sink sink, const RunOptions& 
   return detail::run_engine(comm, codec, options);
 }
 
+/// The same on a Context (context.hpp): no discovery, and a run whose `options.name` ran on
+/// the context before plans from that run's measured profile, without sampling.
+template <class Source, class Fn, class Sink>
+RunReport run(Context& context, Source source, Fn fn, Sink sink, const RunOptions& options = {}) {
+  detail::TypedCodec<Source, Fn, Sink> codec(source, fn, sink);
+  return detail::run_engine(context, codec, options);
+}
+
 }  // namespace amorsize

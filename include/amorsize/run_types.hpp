@@ -114,6 +114,9 @@ struct RunOptions {
   /// is done and `run` throws on every rank (see run.hpp); with `abort` the failing rank calls
   /// MPI_Abort on the communicator, ending every process in it.
   OnError on_error = OnError::end_run;
+  /// On a Context: a later run of the same name plans from this one's measured profile,
+  /// without sampling (no effect on a plain communicator).
+  std::string name = "run";
 };
 
 struct RunReport {
@@ -149,8 +152,10 @@ struct RunReport {
   std::vector<double> pressure_seconds;  ///< per node: time under memory pressure
   std::int64_t pressure_releases = 0;    ///< nodes released after memory_release_seconds
   std::vector<std::string> warnings;     ///< what the run warned of as it went
-  bool stopped = false;                  ///< the sink, fail_fast or a drain ended the run early
-  bool drained = false;                  ///< stop_requested ended it
+  /// The profile the run planned with, its mean item time replaced by the one measured.
+  WorkloadProfile profile;
+  bool stopped = false;  ///< the sink, fail_fast or a drain ended the run early
+  bool drained = false;  ///< stop_requested ended it
 };
 
 /// The CPUs the calling item's worker is bound to (see PlanOptions::bind), empty when it is

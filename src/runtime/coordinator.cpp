@@ -30,6 +30,7 @@ Coordinator::Coordinator(Transport& transport, Codec& codec, const RunOptions& o
       clocks_(std::move(clocks)),
       start_(start),
       cpu_start_(thread_cpu_seconds()),
+      messages_before_(transport.sent() + transport.received()),
       source_(codec),
       reorder_([this](std::int64_t first, std::int64_t count, const std::vector<char>& results,
                       const std::vector<Failure>& failures) {
@@ -351,9 +352,12 @@ void Coordinator::finish_report() {
   report_.makespan_seconds = now();
   report_.node_busy_seconds = busy_;
   report_.node_speeds = speeds_.speeds();
+  report_.profile = profile_;
+  if (report_.items > 0 && report_.compute_seconds > 0)
+    report_.profile.item_seconds_mean = report_.compute_seconds / double(report_.items);
   report_.stopped = stopped_;
   report_.coordinator_cpu_seconds = thread_cpu_seconds() - cpu_start_;
-  report_.messages = transport_.sent() + transport_.received();
+  report_.messages = transport_.sent() + transport_.received() - messages_before_;
   report_.pressure_events = pressure_.events();
   report_.pressure_seconds.resize(layout_.nodes.size());
   for (std::size_t n = 0; n < layout_.nodes.size(); ++n)

@@ -80,6 +80,8 @@ class Coordinator {
   Clocks clocks_;
   double start_;
   double cpu_start_;
+  std::int64_t
+      messages_before_;  // the transport's count when this run began (a context's lives on)
   Phase phase_ = Phase::kSampling;
   WorkloadProfile profile_;
   Plan plan_;

@@ -10,6 +10,7 @@
 
 #include "amorsize/error.hpp"
 #include "clock.hpp"
+#include "context_state.hpp"
 #include "coordinator.hpp"
 #include "discovery.hpp"
 #include "mpi.hpp"
@@ -44,6 +45,30 @@ RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
     return {};
   }
   return Coordinator(transport, codec, options, std::move(layout), std::move(clocks), start).run();
+}
+
+RunReport run_engine(Context& context, Codec& codec, const RunOptions& options) {
+  validate(options);
+  ContextState& ctx = context.state();
+  Transport& transport = ctx.transport;
+  RunOptions o = options;
+  if (transport.rank() == 0 && !o.profile) {
+    const auto known = ctx.runs.find(o.name);
+    if (known != ctx.runs.end()) {
+      o.profile = known->second;
+      o.profile_reason =
+          "planned from the previous run of \"" + o.name + "\" on this context, without sampling";
+    }
+  }
+  transport.barrier();
+  const double start = node_clock_seconds();
+  if (transport.rank() != 0) {
+    run_worker(transport, codec, o);
+    return {};
+  }
+  RunReport report = Coordinator(transport, codec, o, ctx.layout, ctx.clocks, start).run();
+  ctx.runs[o.name] = report.profile;
+  return report;
 }
 
 }  // namespace amorsize::detail

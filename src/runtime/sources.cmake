@@ -20,7 +20,10 @@ set(AMORSIZE_RUNTIME_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_messages.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/engine.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/engine.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/context.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loop_plan.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loop.cpp)
 # The platform: the library takes the real MPI's, bench/sim SimGrid's.
 set(AMORSIZE_RUNTIME_PLATFORM_MPI ${CMAKE_CURRENT_LIST_DIR}/platform_mpi.cpp)
 set(AMORSIZE_RUNTIME_PLATFORM_SIMGRID ${CMAKE_CURRENT_LIST_DIR}/platform_smpi.cpp)

@@ -126,6 +126,12 @@ const char* name(Tag tag) {
       return "kVerdict";
     case Tag::kShare:
       return "kShare";
+    case Tag::kLoopRange:
+      return "kLoopRange";
+    case Tag::kLoopRequest:
+      return "kLoopRequest";
+    case Tag::kLoopEnd:
+      return "kLoopEnd";
   }
   return "unknown";
 }
@@ -144,6 +150,9 @@ Tag tag_from_int(int tag) {
     case Tag::kDone:
     case Tag::kVerdict:
     case Tag::kShare:
+    case Tag::kLoopRange:
+    case Tag::kLoopRequest:
+    case Tag::kLoopEnd:
       return Tag(tag);
   }
   throw protocol_error("amorsize: a message with tag " + std::to_string(tag) +
@@ -307,6 +316,50 @@ std::vector<char> encode(const Status& status) {
 
 Status decode_status(ByteView message) {
   return just<Status>(message, "kStatus");
+}
+
+std::vector<char> encode(const LoopRange& range) {
+  return just(range);
+}
+
+LoopRange decode_loop_range(ByteView message) {
+  const auto r = just<LoopRange>(message, "kLoopRange");
+  if (r.hi < r.lo)
+    throw protocol_error("amorsize: malformed kLoopRange message: [" + std::to_string(r.lo) + ", " +
+                         std::to_string(r.hi) + ")");
+  return r;
+}
+
+std::vector<char> encode(const LoopRequest& request) {
+  return just(request);
+}
+
+LoopRequest decode_loop_request(ByteView message) {
+  return just<LoopRequest>(message, "kLoopRequest");
+}
+
+std::vector<char> encode(const LoopEnd& end) {
+  std::vector<char> out;
+  put(out, end.call);
+  put(out, end.wait_seconds);
+  put(out, std::int64_t(end.pieces.size()));
+  for (const auto& p : end.pieces) put(out, p);
+  return out;
+}
+
+LoopEnd decode_loop_end(ByteView message) {
+  Reader in(message, "kLoopEnd");
+  LoopEnd e;
+  e.call = in.get<std::int64_t>();
+  e.wait_seconds = in.get<double>();
+  e.pieces.resize(in.count(in.get<std::int64_t>(), sizeof(LoopPiece), "pieces"));
+  for (auto& p : e.pieces) {
+    p = in.get<LoopPiece>();
+    if (p.hi < p.lo)
+      throw protocol_error("amorsize: malformed kLoopEnd message: a piece ends before it begins");
+  }
+  in.done();
+  return e;
 }
 
 std::vector<char> encode(const Share& share) {

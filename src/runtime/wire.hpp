@@ -35,6 +35,10 @@ enum class Tag : int {
   kDone = 109,     // every rank -> rank 0 (and a led worker -> its leader): the last message
   kVerdict = 110,  // rank 0 -> every rank, last of all: Verdict (how the run ended)
   kShare = 111,    // coordinator -> a worker rank, before its first chunk: Share (threads)
+  // Loops on a Context (loop.cpp): every rank computes; rank 0 hands out the ranges.
+  kLoopRange = 120,    // rank 0 -> a rank: LoopRange (a range of the loop, or no more)
+  kLoopRequest = 121,  // a rank -> rank 0: LoopRequest (its next range, please)
+  kLoopEnd = 122,      // a rank -> rank 0, after its last range: LoopEnd (how its ranges went)
 };
 
 /// The tag's name, for error messages ("kResult").
@@ -190,6 +194,39 @@ struct Share {
 };
 std::vector<char> encode(const Share& share);
 Share decode_share(ByteView message);
+
+/// kLoopRange: [lo, hi) of call `call`; done: no more ranges for this rank in this call.
+struct LoopRange {
+  std::int64_t call = 0;
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  std::int32_t done = 0;
+  std::int32_t reserved = 0;
+};
+std::vector<char> encode(const LoopRange& range);
+LoopRange decode_loop_range(ByteView message);
+
+/// kLoopRequest.
+struct LoopRequest {
+  std::int64_t call = 0;
+};
+std::vector<char> encode(const LoopRequest& request);
+LoopRequest decode_loop_request(ByteView message);
+
+/// A range a rank ran, and how long the caller took over it.
+struct LoopPiece {
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  double seconds = 0;
+};
+/// kLoopEnd: the rank's ranges of call `call`, and how long it waited for ranges.
+struct LoopEnd {
+  std::int64_t call = 0;
+  double wait_seconds = 0;
+  std::vector<LoopPiece> pieces;
+};
+std::vector<char> encode(const LoopEnd& end);
+LoopEnd decode_loop_end(ByteView message);
 
 /// kStop and kDone carry nothing.
 std::vector<char> encode_empty();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "amorsize/context.hpp"
 #include "amorsize/run_types.hpp"
 
 namespace amorsize::detail {
@@ -56,5 +57,7 @@ class Codec {
 
 /// Runs the protocol on every rank of `comm`; the report is complete on rank 0 only.
 RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options);
+/// The same on a context's communicator, layout and clocks.
+RunReport run_engine(Context& context, Codec& codec, const RunOptions& options);
 
 }  // namespace amorsize::detail

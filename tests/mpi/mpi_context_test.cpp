@@ -1,0 +1,128 @@
+// A Context for repeated calls: a second run does not sample and plans from the first; a loop
+// covers its range exactly once on every call, plans from its previous call, and re-adapts
+// when the work moves. Every test runs on all ranks.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "amorsize/context.hpp"
+#include "amorsize/run.hpp"
+#include "amorsize/workload.hpp"
+#include "ranks.hpp"
+
+namespace amorsize {
+namespace {
+
+TEST(MpiContext, ASecondRunOnAContextDoesNotSampleAndPlansFromTheFirst) {
+  Context ctx(MPI_COMM_WORLD);
+  const std::int64_t n = 4000;
+  RunOptions o;
+  o.allow_serial = false;
+  o.name = "sweep";
+  std::vector<RunReport> reports;
+  for (int call = 0; call < 2; ++call) {
+    std::vector<int> seen(std::size_t(n), 0);
+    reports.push_back(run(
+        ctx, source::range(0, n),
+        [](std::int64_t i) {
+          busy_wait(100e-6);
+          return i;
+        },
+        [&](std::int64_t i, std::int64_t v) { seen[std::size_t(i)] += v == i; }, o));
+    if (rank() == 0) {
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[std::size_t(i)], 1) << i;
+    }
+  }
+  if (rank() != 0) return;
+  EXPECT_GT(reports[0].sampled, 0);
+  EXPECT_EQ(reports[1].sampled, 0) << "the second call sampled";
+  std::string reasons;
+  for (const auto& r : reports[1].plan.reasons) reasons += r + "\n";
+  EXPECT_NE(reasons.find("planned from the previous run of \"sweep\" on this context"),
+            std::string::npos)
+      << reasons;
+  // Measured in the first run (wall time: ranks sharing cores stretch it).
+  EXPECT_GT(reports[1].plan.item_seconds_mean, 80e-6);
+  EXPECT_LT(reports[1].plan.item_seconds_mean, 400e-6);
+}
+
+// Every index of [first, last) exactly once over all ranks, on every call.
+void expect_each_index_once(const std::vector<int>& mine) {
+  std::vector<int> all(mine.size(), 0);
+  MPI_Allreduce(mine.data(), all.data(), int(mine.size()), MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], 1) << "index " << i;
+}
+
+TEST(MpiContext, ALoopGivesEveryIndexOnceOnEveryCallAndPlansFromThePrevious) {
+  Context ctx(MPI_COMM_WORLD);
+  const std::int64_t first = 100, last = 5100;
+  for (int call = 0; call < 4; ++call) {
+    std::vector<int> mine(std::size_t(last - first), 0);
+    Loop loop(ctx, first, last, {"cover"});
+    std::int64_t lo = 0, hi = 0;
+    while (loop.next(lo, hi)) {
+      ASSERT_LE(first, lo);
+      ASSERT_LT(lo, hi);
+      ASSERT_LE(hi, last);
+      for (std::int64_t i = lo; i < hi; ++i) {
+        busy_wait(uniform01(3, std::uint64_t(i)) * 40e-6);
+        ++mine[std::size_t(i - first)];
+      }
+    }
+    const LoopStats s = loop.end();
+    expect_each_index_once(mine);
+    EXPECT_GT(s.ranges, 0) << "rank " << rank() << " computed nothing";
+    if (rank() == 0) {
+      EXPECT_EQ(s.from_history, call > 0) << "call " << call;
+    }
+  }
+  // An empty loop ends at once.
+  Loop empty(ctx, 7, 7, {"empty"});
+  std::int64_t lo = 0, hi = 0;
+  EXPECT_FALSE(empty.next(lo, hi));
+  empty.end();
+}
+
+// The expensive half of the range moves after call 2. Rank 0's block is the first one: while
+// the first half is expensive it covers part of it; once the expensive half is the second, the
+// plan (from the previous call) gives it all of the first half and more.
+TEST(MpiContext, ALoopWhoseWorkMovesReadapts) {
+  Context ctx(MPI_COMM_WORLD);
+  const std::int64_t n = 4000;
+  std::vector<std::int64_t> first_half;  // items of the first half rank 0 ran, per call
+  for (int call = 0; call < 6; ++call) {
+    const bool first_half_heavy = call < 3;
+    std::vector<int> mine(std::size_t(n), 0);
+    Loop loop(ctx, 0, n, {"moving"});
+    std::int64_t lo = 0, hi = 0;
+    while (loop.next(lo, hi)) {
+      for (std::int64_t i = lo; i < hi; ++i) {
+        busy_wait(((i < n / 2) == first_half_heavy) ? 100e-6 : 5e-6);
+        ++mine[std::size_t(i)];
+      }
+    }
+    loop.end();
+    expect_each_index_once(mine);
+    first_half.push_back(std::count(mine.begin(), mine.begin() + n / 2, 1));
+  }
+  if (rank() != 0 || ranks() < 2) return;
+  EXPECT_EQ(first_half[5], n / 2) << "rank 0's block no longer starts with the cheap half";
+  EXPECT_LT(first_half[2], 6 * n / 20)  // its block: 1 / ranks of the cost, 0.9 of it static
+      << "rank 0 ran " << first_half[2] << " of the expensive first half's " << n / 2 << " items";
+}
+
+TEST(MpiContext, EndBeforeTheLastRangeIsAnError) {
+  Context ctx(MPI_COMM_WORLD);
+  Loop loop(ctx, 0, 100, {"misuse"});
+  EXPECT_THROW(loop.end(), invalid_argument);
+  std::int64_t lo = 0, hi = 0;
+  while (loop.next(lo, hi)) {
+  }
+  loop.end();
+}
+
+}  // namespace
+}  // namespace amorsize
