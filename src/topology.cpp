@@ -200,6 +200,13 @@ TopologyHandle load_topology(const std::string& what, bool user_input, Configure
     throw error("hwloc_topology_init failed while reading " + what + ": " + errno_text());
   }
   TopologyHandle topology(raw);
+  // What the planner reads and nothing more (hwloc reads less of /sys): packages, cores, PUs,
+  // NUMA domains and the L3 cache; no I/O devices, no other caches.
+  hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_NONE);
+  hwloc_topology_set_icache_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_NONE);
+  for (const hwloc_obj_type_t cache : {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L4CACHE,
+                                       HWLOC_OBJ_L5CACHE})
+    hwloc_topology_set_type_filter(raw, cache, HWLOC_TYPE_FILTER_KEEP_NONE);
   if (configure(topology.get()) != 0) throw invalid_argument(rejected());
   if (hwloc_topology_load(topology.get()) != 0) {
     if (user_input) throw invalid_argument(rejected());
