@@ -83,7 +83,9 @@ struct LoopStats {
 };
 
 /// One call of a loop over [first, last): begin (the constructor, collective), next() until it
-/// returns false, then end() (collective). Every rank of the context computes.
+/// returns false, then end() (collective). Every rank of the context computes. A Loop left
+/// without end() - an exception out of the caller's code between next() calls, say - aborts
+/// the job with a message saying so: the other ranks would otherwise wait for it forever.
 class Loop {
  public:
   Loop(Context& context, std::int64_t first, std::int64_t last, LoopOptions options = {});

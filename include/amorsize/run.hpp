@@ -29,8 +29,9 @@
 /// be used at once, by another `run` too. With `RunOptions::on_error = OnError::abort` the
 /// failing rank calls MPI_Abort on the communicator instead.
 ///
-/// The runtime talks on its own duplicate of `comm` (MPI_Comm_dup, freed when `run` returns),
-/// so its messages never meet the application's.
+/// The runtime talks on a duplicate of `comm`, made by the first run on it and kept as an
+/// attribute of `comm` (MPI frees it with `comm`), so its messages never meet the
+/// application's.
 #include <mpi.h>
 
 #include <algorithm>

@@ -14,6 +14,7 @@
 #include "coordinator.hpp"
 #include "discovery.hpp"
 #include "mpi.hpp"
+#include "platform.hpp"
 #include "worker.hpp"
 
 namespace amorsize::detail {
@@ -35,7 +36,7 @@ void validate(const RunOptions& options) {
 
 RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
   validate(options);
-  Transport transport(comm);
+  Transport transport(comm, platform::may_share_duplicate() ? Transport::kShared : Transport::kOwn);
   transport.barrier();
   const double start = node_clock_seconds();
   Layout layout = discover(transport, options);

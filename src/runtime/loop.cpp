@@ -5,7 +5,9 @@
 // last piece it holds, so the answer travels while it computes; every piece's time comes back
 // to rank 0 at end, for the next call's plan.
 #include <algorithm>
+#include <cstdio>
 #include <deque>
+#include <exception>
 
 #include "amorsize/context.hpp"
 #include "amorsize/error.hpp"
@@ -86,6 +88,8 @@ class Loop::Impl {
   }
 
   bool ended() const { return ended_; }
+  int rank() const { return t_.rank(); }
+  [[noreturn]] void abort() { t_.abort(1); }
 
  private:
   // Rank 0, at begin: the split, each other rank's first range, its own pieces.
@@ -241,7 +245,17 @@ class Loop::Impl {
 Loop::Loop(Context& context, std::int64_t first, std::int64_t last, LoopOptions options)
     : impl_(std::make_unique<Impl>(context, first, last, std::move(options))) {}
 
-Loop::~Loop() = default;
+// A loop left without end() (an exception out of the caller's code, or a forgotten end) would
+// leave the other ranks waiting for this one forever: the job ends, saying why.
+Loop::~Loop() {
+  if (!impl_ || impl_->ended()) return;
+  std::fprintf(stderr,
+               "amorsize: rank %d left a Loop without calling end()%s; the other ranks would "
+               "wait for it forever, so the job is aborted\n",
+               impl_->rank(), std::uncaught_exceptions() > 0 ? " (an exception left it)" : "");
+  std::fflush(stderr);
+  impl_->abort();
+}
 
 bool Loop::next(std::int64_t& lo, std::int64_t& hi) {
   return impl_->next(lo, hi);

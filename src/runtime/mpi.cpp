@@ -14,9 +14,49 @@ void check_mpi(int rc, const char* what) {
   throw error(std::string("amorsize: ") + what + " failed: " + std::string(text, length));
 }
 
-Transport::Transport(MPI_Comm comm) {
-  check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
-  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+namespace {
+
+int free_shared_duplicate(MPI_Comm, int, void* value, void*) {
+  auto* comm = static_cast<MPI_Comm*>(value);
+  MPI_Comm_free(comm);
+  delete comm;
+  return MPI_SUCCESS;
+}
+
+// The duplicate of `comm` that every run on it shares: made by the first (MPI_Comm_dup is
+// collective and, with a rank late to it, cost up to 16 ms here) and kept as an attribute of
+// `comm`, so MPI frees it with `comm` (MPI_COMM_WORLD's at MPI_Finalize). Runs can share it
+// because each ends with nothing in flight.
+MPI_Comm shared_duplicate(MPI_Comm comm) {
+  static int keyval = MPI_KEYVAL_INVALID;
+  if (keyval == MPI_KEYVAL_INVALID)
+    check_mpi(
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_shared_duplicate, &keyval, nullptr),
+        "MPI_Comm_create_keyval");
+  MPI_Comm* kept = nullptr;
+  int found = 0;
+  check_mpi(MPI_Comm_get_attr(comm, keyval, &kept, &found), "MPI_Comm_get_attr");
+  if (found && kept) return *kept;
+  auto* dup = new MPI_Comm(MPI_COMM_NULL);
+  const int rc = MPI_Comm_dup(comm, dup);
+  if (rc != MPI_SUCCESS) {
+    delete dup;
+    check_mpi(rc, "MPI_Comm_dup");
+  }
+  MPI_Comm_set_errhandler(*dup, MPI_ERRORS_RETURN);
+  check_mpi(MPI_Comm_set_attr(comm, keyval, dup), "MPI_Comm_set_attr");
+  return *dup;
+}
+
+}  // namespace
+
+Transport::Transport(MPI_Comm comm, Duplicate duplicate) : own_(duplicate == kOwn) {
+  if (own_) {
+    check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  } else {
+    comm_ = shared_duplicate(comm);
+  }
   check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
   check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
 }
@@ -26,7 +66,7 @@ Transport::~Transport() {
     flush();
   } catch (...) {  // an error already on its way out; the sends are abandoned with it
   }
-  MPI_Comm_free(&comm_);
+  if (own_) MPI_Comm_free(&comm_);
 }
 
 void Transport::abort(int code) {

@@ -35,8 +35,11 @@ class Outbox {
 /// never meet the application's; MPI errors on it are returned and thrown, not fatal.
 class Transport final : public Outbox {
  public:
-  explicit Transport(MPI_Comm comm);
-  ~Transport() override;  // waits for the sends still queued, then frees the duplicate
+  /// kOwn: a duplicate of its own, freed with it (a Context's); kShared: the duplicate kept on
+  /// `comm` for every run on it (shared_duplicate), made by the first.
+  enum Duplicate { kOwn, kShared };
+  explicit Transport(MPI_Comm comm, Duplicate duplicate = kOwn);
+  ~Transport() override;  // waits for the sends still queued, then frees its own duplicate
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
@@ -79,6 +82,7 @@ class Transport final : public Outbox {
     std::vector<char> data;
   };
   MPI_Comm comm_;
+  bool own_ = true;
   int rank_ = 0;
   int size_ = 1;
   std::deque<Pending> pending_;

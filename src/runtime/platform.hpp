@@ -23,6 +23,10 @@ NodeTopology node_description();
 /// True where a node's cores are the ranks placed on it (a simulated node has no hwloc).
 bool cores_are_ranks();
 
+/// True where runs on a communicator may share one duplicate of it, kept as its attribute.
+/// Not under SMPI, whose simulated ranks share the library's static state.
+bool may_share_duplicate();
+
 /// True where threads may run items. Under SMPI a thread must not call into the simulator,
 /// so rank 0 runs no worker threads there.
 bool threads_may_compute();

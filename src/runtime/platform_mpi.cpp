@@ -65,6 +65,10 @@ bool set_thread_cpus(const std::vector<int>& cpus) {
   return CPU_COUNT(&set) > 0 && sched_setaffinity(0, sizeof set, &set) == 0;  // this thread
 }
 
+bool may_share_duplicate() {
+  return true;
+}
+
 bool threads_may_compute() {
   return true;
 }

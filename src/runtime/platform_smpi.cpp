@@ -45,6 +45,10 @@ bool cores_are_ranks() {
   return true;
 }
 
+bool may_share_duplicate() {
+  return false;
+}
+
 // Simulated hosts have no CPUs to bind to.
 std::vector<int> thread_cpus() {
   return {};
