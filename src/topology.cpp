@@ -4,6 +4,7 @@
 #include "amorsize/topology.hpp"
 
 #include <hwloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -204,8 +205,8 @@ TopologyHandle load_topology(const std::string& what, bool user_input, Configure
   // NUMA domains and the L3 cache; no I/O devices, no other caches.
   hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_NONE);
   hwloc_topology_set_icache_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_NONE);
-  for (const hwloc_obj_type_t cache : {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L4CACHE,
-                                       HWLOC_OBJ_L5CACHE})
+  for (const hwloc_obj_type_t cache :
+       {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L4CACHE, HWLOC_OBJ_L5CACHE})
     hwloc_topology_set_type_filter(raw, cache, HWLOC_TYPE_FILTER_KEEP_NONE);
   if (configure(topology.get()) != 0) throw invalid_argument(rejected());
   if (hwloc_topology_load(topology.get()) != 0) {
@@ -398,22 +399,118 @@ std::uint64_t NodeTopology::usable_memory_bytes() const {
   return std::min(memory_available_bytes, headroom);
 }
 
-NodeTopology local_topology() {
+namespace {
+
+// What hwloc says of this machine: the slowest part of describing it (1.3 to 4.3 ms here, on
+// rank 0 while the other ranks wait), and the same for every process on the node until it
+// reboots or its CPUs change.
+struct HwlocPart {
+  NodeTopology node;
+  std::uint64_t total_memory = 0;
+  bool this_system = true;
+};
+
+HwlocPart read_hwloc() {
   const std::string what = "the local machine";
   const TopologyHandle topology = load_topology(
       what, false, [](hwloc_topology_t) { return 0; },
       [&what] { return "hwloc could not read " + what; });
-  NodeTopology node = count_resources(topology.get());
+  HwlocPart part;
+  part.node = count_resources(topology.get());
+  part.total_memory = hwloc_total_memory(topology.get());
+  part.this_system = hwloc_topology_is_thissystem(topology.get()) != 0;
+  return part;
+}
+
+std::string first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string status_line(const char* key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key, 0) == 0) return line;
+  return "";
+}
+
+// hwloc's reading, kept in a file per user, boot and CPU set: the next process on the node
+// reads it in microseconds. Not when the environment redirects hwloc, nor with
+// AMORSIZE_TOPOLOGY_CACHE=0; a file that is missing, foreign or damaged is read again.
+HwlocPart cached_hwloc() {
+  for (const char* redirect :
+       {"HWLOC_XMLFILE", "HWLOC_SYNTHETIC", "HWLOC_FSROOT", "HWLOC_COMPONENTS", "HWLOC_THISSYSTEM"})
+    if (std::getenv(redirect)) return read_hwloc();
+  if (const char* off = std::getenv("AMORSIZE_TOPOLOGY_CACHE"); off && std::string(off) == "0")
+    return read_hwloc();
+  const std::string key =
+      "amorsize-topology 1; hwloc " + std::to_string(HWLOC_API_VERSION) + "; boot " +
+      first_line("/proc/sys/kernel/random/boot_id") + "; " + local_host_name() + "; online " +
+      first_line("/sys/devices/system/cpu/online") + "; " + status_line("Cpus_allowed_list:") +
+      "; " + status_line("Mems_allowed_list:");
+  const char* base = std::getenv("XDG_RUNTIME_DIR");
+  const std::filesystem::path dir = std::filesystem::path(base && *base ? base : "/tmp") /
+                                    ("amorsize-topology-" + std::to_string(::getuid()));
+  const std::filesystem::path file =
+      dir / (std::to_string(std::hash<std::string>{}(key)) + ".json");
+  try {
+    std::ifstream in(file);
+    if (in) {
+      const Json j = Json::parse(in);
+      if (j.at("key") == key) {
+        HwlocPart part;
+        part.node = node_topology_from_json(j.at("node").dump());
+        part.total_memory = j.at("total_memory").get<std::uint64_t>();
+        part.this_system = j.at("this_system").get<bool>();
+        return part;
+      }
+    }
+  } catch (const std::exception&) {  // damaged or foreign: read hwloc again, below
+  }
+  const HwlocPart part = read_hwloc();
+  // Our own directory (not another user's, not a link), written whole or not at all.
+  std::error_code ec;
+  std::filesystem::create_directory(dir, ec);
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid())
+    return part;
+  ::chmod(dir.c_str(), 0700);
+  const Json j = {{"key", key},
+                  {"node", Json::parse(to_json(part.node))},
+                  {"total_memory", part.total_memory},
+                  {"this_system", part.this_system}};
+  const std::filesystem::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp);
+    out << j.dump();
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      return part;
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+  return part;
+}
+
+}  // namespace
+
+NodeTopology local_topology() {
+  const HwlocPart hw = cached_hwloc();
+  NodeTopology node = hw.node;
   node.name = local_host_name();
   node.source = "local";
-  if (!hwloc_topology_is_thissystem(topology.get())) {
+  node.notes.clear();
+  if (!hw.this_system) {
     node.notes.push_back(
         "hwloc was redirected by the environment (HWLOC_XMLFILE, HWLOC_SYNTHETIC or "
         "HWLOC_FSROOT); cores and caches may not describe this machine");
   }
 
   // Memory: the kernel's MemTotal is the authority; hwloc's figure is only a fallback.
-  const std::uint64_t hwloc_total = hwloc_total_memory(topology.get());
+  const std::uint64_t hwloc_total = hw.total_memory;
   const auto meminfo_total = detail::read_meminfo_bytes(kMeminfoPath, "MemTotal");
   const auto meminfo_available = detail::read_meminfo_bytes(kMeminfoPath, "MemAvailable");
   if (meminfo_total) {

@@ -511,3 +511,48 @@ TEST(CpuOrders, TheLocalMachineHasEveryAllowedCpuOnce) {
 
 }  // namespace
 }  // namespace amorsize
+
+namespace amorsize {
+namespace {
+
+// hwloc's reading of the machine is kept in a file under $XDG_RUNTIME_DIR (or /tmp) for the
+// next process; what it keeps is what hwloc said, a damaged file is read again, and
+// AMORSIZE_TOPOLOGY_CACHE=0 leaves it alone.
+TEST(TopologyCache, KeepsWhatHwlocSaidAndSurvivesADamagedFile) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("amorsize-topology-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const char* old = std::getenv("XDG_RUNTIME_DIR");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  const NodeTopology fresh = local_topology();  // reads hwloc, writes the file
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  const NodeTopology cached = local_topology();
+  EXPECT_EQ(cached.cores, fresh.cores);
+  EXPECT_EQ(cached.pus, fresh.pus);
+  EXPECT_EQ(cached.numa_domains, fresh.numa_domains);
+  EXPECT_EQ(cached.l3_bytes, fresh.l3_bytes);
+  EXPECT_EQ(cached.cpus_compact, fresh.cpus_compact);
+  EXPECT_EQ(cached.cpus_spread, fresh.cpus_spread);
+  EXPECT_EQ(cached.name, fresh.name);
+  EXPECT_GT(cached.memory_total_bytes, 0u) << "memory is read fresh, not cached";
+  std::ofstream(files[0]) << "{ not json";
+  EXPECT_EQ(local_topology().cpus_compact, fresh.cpus_compact);
+  ::setenv("AMORSIZE_TOPOLOGY_CACHE", "0", 1);
+  std::filesystem::remove(files[0]);
+  EXPECT_EQ(local_topology().cores, fresh.cores);
+  EXPECT_FALSE(std::filesystem::exists(files[0])) << "the cache was written while turned off";
+  ::unsetenv("AMORSIZE_TOPOLOGY_CACHE");
+  if (old) {
+    ::setenv("XDG_RUNTIME_DIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("XDG_RUNTIME_DIR");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace amorsize
