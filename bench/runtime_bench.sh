@@ -13,6 +13,8 @@
 #   --quick            only exp and const, P = 2 and 3, TOTAL_SECONDS=0.5
 #   --amorsize PATH    the amorsize binary (default build/apps/amorsize)
 #   --no-peers         skip the mpi4py peer
+#   --sweep            also run mpi4py with chunksize 10, 100 and 1000, and compare amorsize
+#                      with the best of every chunksize (the "mpi4py best" column)
 #   --no-amorsize      skip amorsize (tests the peer and the table alone)
 #   --ps "2 3"         rank counts        --workloads "exp const"    --means "20us 2ms"
 #   --reps N           repetitions of amorsize auto, static, gss and mpi4py seeds (default 3;
@@ -39,6 +41,7 @@ WORKLOADS="const uniform exp bimodal pareto linear"
 MEANS="20us 200us 2ms"
 RUN_AMORSIZE=1
 RUN_PEERS=1
+SWEEP=0
 REPS=3
 TABLE_ONLY=""
 
@@ -50,6 +53,7 @@ while (($#)); do
     --amorsize) (($# >= 2)) || die "--amorsize needs a path"
                 AMORSIZE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
     --no-peers) RUN_PEERS=0 ;;
+    --sweep) SWEEP=1 ;;
     --no-amorsize) RUN_AMORSIZE=0 ;;
     --ps) (($# >= 2)) || die "--ps needs a list"; PS=$2; shift ;;
     --workloads) (($# >= 2)) || die "--workloads needs a list"; WORKLOADS=$2; shift ;;
@@ -74,6 +78,7 @@ import json, statistics, sys
 COLUMNS = [("amorsize", "auto"), ("amorsize", "fixed:1"), ("amorsize", "static"),
            ("amorsize", "gss"), ("mpi4py", "1"), ("mpi4py", "seeds")]
 HEAD = ["amorsize eff", "fixed:1", "static", "gss", "mpi4py cs=1", "mpi4py seeds"]
+SWEPT = [("mpi4py", "10"), ("mpi4py", "100"), ("mpi4py", "1000")]
 TARGET = {"20us": 0.85}  # 0.95 elsewhere
 
 meta, rows, order = {}, {}, []
@@ -92,6 +97,9 @@ with open(sys.argv[1]) as f:
         rows[key].setdefault((r["runner"], r["variant"]), []).append(r)
 
 ran = {k for row in rows.values() for k in row}
+if any(k in ran for k in SWEPT):
+    COLUMNS += SWEPT
+    HEAD += ["mpi4py cs=10", "mpi4py cs=100", "mpi4py cs=1000"]
 peers_ran = any(k[0] == "mpi4py" for k in ran)
 amorsize_ran = any(k[0] == "amorsize" for k in ran)
 
@@ -129,10 +137,12 @@ def spread(runs):
     return "%.2f-%.2f" % (min(e), max(e))
 
 reps = max((len(v) for row in rows.values() for v in row.values()), default=1)
+swept = any(k in ran for k in SWEPT)
 print("| P | workload | mean | " + HEAD[0] + " | amorsize range | " + " | ".join(HEAD[1:]) +
-      " | best baseline ratio | exactly_once |")
-print("|---|---|---|---:|---:|" + "---:|" * (len(HEAD) - 1) + "---:|---|")
+      " | best baseline ratio |" + (" vs mpi4py best |" if swept else "") + " exactly_once |")
+print("|---|---|---|---:|---:|" + "---:|" * (len(HEAD) - 1) + "---:|" + ("---:|" if swept else "") + "---|")
 met = beats = clear_wins = clear_losses = cases = errors = 0
+level = compared = 0
 for key in order:
     P, wl, mean = key
     row = rows[key]
@@ -161,7 +171,16 @@ for key in order:
             problems.append(name + " order")
     finished = sum(ok(r) for runs in row.values() for r in runs)
     once = "–" if not finished else ("yes" if not problems else "NO: " + ", ".join(sorted(set(problems))))
-    print("| %s | %s | %s | %s | %s | %s |" % (P, wl, mean, " | ".join(cells), ratio, once))
+    peer = [med(row.get(c)) for c in COLUMNS if c[0] == "mpi4py" and row.get(c)]
+    peer = [m for m in peer if m is not None]
+    versus = ""
+    if swept:
+        versus = " – |"
+        if auto is not None and peer and max(peer) > 0:
+            versus = " %.3f |" % (auto / max(peer))
+            compared += 1
+            level += auto >= max(peer)
+    print("| %s | %s | %s | %s | %s |%s %s |" % (P, wl, mean, " | ".join(cells), ratio, versus, once))
     if amorsize_ran:
         cases += 1
         if auto is None:
@@ -185,6 +204,9 @@ if amorsize_ran:
                       clear_wins, clear_losses, reps))
 else:
     print("amorsize not run: no target or comparison summary.")
+if swept:
+    print("Against mpi4py at its best chunksize (1, 10, 100, 1000 or the seeds' rule), per case: "
+          "amorsize's median is at least level in %d of %d cases." % (level, compared))
 if peers_ran:
     print("mpi4py runs P-1 workers (rank 0 only dispatches): 1 worker at P=2. "
           "Efficiencies use the machine's physical cores (%s)." % meta.get("cores", "?"))
@@ -290,6 +312,7 @@ done
 VARIANTS=()  # "runner variant"
 if ((RUN_AMORSIZE)); then VARIANTS+=("amorsize auto" "amorsize fixed:1" "amorsize static" "amorsize gss"); fi
 if ((RUN_PEERS)); then VARIANTS+=("mpi4py 1" "mpi4py seeds"); fi
+if ((RUN_PEERS && SWEEP)); then VARIANTS+=("mpi4py 10" "mpi4py 100" "mpi4py 1000"); fi
 
 total_estimate=0
 for c in "${CASES[@]}"; do
