@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "amorsize/run_types.hpp"
+
 namespace amorsize {
 
 namespace detail {
@@ -67,6 +69,10 @@ struct LoopOptions {
   /// With a previous call to plan from: the share of the predicted work given out at begin as
   /// one block per rank, of equal predicted cost; the rest is handed out on demand.
   double static_fraction = 0.9;
+  /// Rank 0: at end(), receives the nodes, a plan (the ranks as workers) and every range each
+  /// rank ran, as chunks on rank 0's clock: an amorsize::TimingLog records the call in the
+  /// HDF5 log like a run (then `log.finish(stats.report, "complete")`). Not owned.
+  Recorder* recorder = nullptr;
 };
 
 /// What one call of a loop did.
@@ -80,6 +86,9 @@ struct LoopStats {
   /// caller's ranges, and the most any rank waited.
   double busy_seconds = 0;
   double max_wait_seconds = 0;
+  /// Rank 0: the call as a run's report (items, ranges as chunks, makespan, the lower bound
+  /// busy / ranks and the efficiency), for TimingLog::finish.
+  RunReport report;
 };
 
 /// One call of a loop over [first, last): begin (the constructor, collective), next() until it

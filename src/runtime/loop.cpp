@@ -76,6 +76,7 @@ class Loop::Impl {
       PoliteWait wait(PoliteWait::kCoordinator, 1e-3);
       while (ends_ < t_.size() - 1) serve() ? wait.reset() : wait.idle();
       for (const auto& p : done_) stats_.busy_seconds += p.seconds;
+      report();
       ctx_.loops[options_.name] = LoopProfile(first_, last_, std::move(done_));
       stats_.max_wait_seconds = std::max(stats_.max_wait_seconds, stats_.wait_seconds);
     } else {
@@ -92,6 +93,58 @@ class Loop::Impl {
   [[noreturn]] void abort() { t_.abort(1); }
 
  private:
+  // Rank 0, at end: the call as a run (LoopStats::report), and to the recorder.
+  void report() {
+    RunReport& r = stats_.report;
+    const double end = detail::node_clock_seconds();
+    r.ranks = t_.size();
+    r.makespan_seconds = end - begun_;
+    for (const auto& n : ctx_.layout.nodes) r.cores += n.cores;
+    r.plan.workers = t_.size();
+    r.plan.schedule = Schedule::adaptive;
+    for (std::size_t n = 0; n < ctx_.layout.nodes.size(); ++n) {
+      NodePlan np;
+      np.name = ctx_.layout.nodes[n].name;
+      np.cores = ctx_.layout.nodes[n].cores;
+      np.workers = np.ranks = ctx_.layout.ranks_on_node[n];
+      np.coordinator = n == 0;
+      r.plan.nodes.push_back(np);
+    }
+    r.plan.reasons.push_back(
+        std::string("a loop on a context: every rank computes; ") +
+        (stats_.from_history ? "planned from the previous call of \"" : "no previous call of \"") +
+        options_.name + "\"");
+    if (options_.recorder) {
+      options_.recorder->on_nodes(ctx_.layout.nodes);
+      options_.recorder->on_plan(r.plan);
+    }
+    for (std::size_t i = 0; i < done_.size(); ++i) {
+      const auto& p = done_[i];
+      const int rank = piece_rank_[i];
+      const double offset =
+          std::size_t(rank) < ctx_.clocks.offset.size() ? ctx_.clocks.offset[std::size_t(rank)] : 0;
+      ChunkRecord c;
+      c.seq = std::int64_t(i);
+      c.first = p.lo;
+      c.count = p.hi - p.lo;
+      c.rank = rank;
+      c.node = std::size_t(rank) < ctx_.layout.node_of_rank.size()
+                   ? ctx_.layout.node_of_rank[std::size_t(rank)]
+                   : 0;
+      c.start_seconds = c.dispatch_seconds = p.start - offset - begun_;
+      c.end_seconds = c.receive_seconds = c.start_seconds + p.seconds;
+      c.compute_seconds = p.seconds;
+      r.items += c.count;
+      r.delivered += c.count;
+      r.compute_seconds += p.seconds;
+      r.work_seconds += p.seconds;
+      ++r.chunks;
+      if (options_.recorder) options_.recorder->on_chunk(c);
+    }
+    r.lower_bound_seconds = lower_bound_seconds(r.work_seconds, 0, r.ranks);
+    r.efficiency = efficiency(r.lower_bound_seconds, r.makespan_seconds);
+  }
+
   // Rank 0, at begin: the split, each other rank's first range, its own pieces.
   void begin_coordinating() {
     const auto known = ctx_.loops.find(options_.name);
@@ -153,7 +206,10 @@ class Loop::Impl {
         if (e.call != call_) return after(e.call, m);
         ++ends_;
         stats_.max_wait_seconds = std::max(stats_.max_wait_seconds, e.wait_seconds);
-        for (const auto& p : e.pieces) done_.push_back(p);
+        for (const auto& p : e.pieces) {
+          done_.push_back(p);
+          piece_rank_.push_back(m.source);
+        }
         return true;
       }
       default:
@@ -217,7 +273,9 @@ class Loop::Impl {
 
   void close_piece() {
     if (open_.first == open_.second) return;
-    done_.push_back({open_.first, open_.second, detail::node_clock_seconds() - opened_at_});
+    done_.push_back(
+        {open_.first, open_.second, detail::node_clock_seconds() - opened_at_, opened_at_});
+    if (t_.rank() == 0) piece_rank_.push_back(0);
     open_ = {0, 0};
   }
 
@@ -232,6 +290,7 @@ class Loop::Impl {
   std::pair<std::int64_t, std::int64_t> open_{0, 0};  // the piece the caller is running
   double opened_at_ = 0;
   std::vector<wire::LoopPiece> done_;  // this rank's pieces (rank 0: everyone's, at end)
+  std::vector<int> piece_rank_;        // rank 0: the rank of each of done_
   bool finished_ = false, ended_ = false;
   // Rank 0.
   LoopProfile profile_;

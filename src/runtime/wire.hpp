@@ -218,6 +218,7 @@ struct LoopPiece {
   std::int64_t lo = 0;
   std::int64_t hi = 0;
   double seconds = 0;
+  double start = 0;  // the rank's node clock when the caller got it
 };
 /// kLoopEnd: the rank's ranges of call `call`, and how long it waited for ranges.
 struct LoopEnd {

@@ -8,7 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+#include <set>
+
 #include "amorsize/context.hpp"
+#include "amorsize/history.hpp"
 #include "amorsize/run.hpp"
 #include "amorsize/workload.hpp"
 #include "ranks.hpp"
@@ -112,6 +119,41 @@ TEST(MpiContext, ALoopWhoseWorkMovesReadapts) {
   EXPECT_EQ(first_half[5], n / 2) << "rank 0's block no longer starts with the cheap half";
   EXPECT_LT(first_half[2], 6 * n / 20)  // its block: 1 / ranks of the cost, 0.9 of it static
       << "rank 0 ran " << first_half[2] << " of the expensive first half's " << n / 2 << " items";
+}
+
+// A call recorded by a TimingLog on rank 0 reads back like a run: every range as a chunk, on
+// every rank, covering the range once.
+TEST(MpiContext, ALoopCallIsLoggedLikeARun) {
+  Context ctx(MPI_COMM_WORLD);
+  std::int64_t pid = ::getpid();
+  MPI_Bcast(&pid, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  const std::string shared = "/tmp/amorsize-loop-log-" + std::to_string(pid) + ".h5";
+  std::optional<TimingLog> log;
+  if (rank() == 0) log.emplace(shared, "loop:update", "mpi_context_test");
+  LoopOptions o{"update"};
+  o.recorder = rank() == 0 ? &*log : nullptr;
+  Loop loop(ctx, 0, 3000, o);
+  std::int64_t lo = 0, hi = 0;
+  while (loop.next(lo, hi))
+    for (std::int64_t i = lo; i < hi; ++i) busy_wait(20e-6);
+  const LoopStats s = loop.end();
+  if (rank() != 0) return;
+  log->finish(s.report, "complete");
+  const LoggedRun run = read_run(shared);
+  std::remove(shared.c_str());
+  EXPECT_EQ(run.summary.items, 3000);
+  EXPECT_GT(run.summary.makespan_seconds, 0);
+  EXPECT_GT(run.summary.efficiency, 0);
+  std::vector<int> seen(3000, 0);
+  std::set<int> ranks_seen;
+  for (const auto& c : run.chunks) {
+    for (std::int64_t i = c.first; i < c.first + c.count; ++i) ++seen[std::size_t(i)];
+    ranks_seen.insert(c.rank);
+    EXPECT_GE(c.start_seconds, -0.001) << "a range before the call began";
+    EXPECT_LE(c.end_seconds, run.summary.makespan_seconds + 0.001);
+  }
+  for (int v : seen) ASSERT_EQ(v, 1);
+  EXPECT_EQ(int(ranks_seen.size()), ranks());
 }
 
 TEST(MpiContext, EndBeforeTheLastRangeIsAnError) {
