@@ -32,6 +32,25 @@ void validate(const RunOptions& options) {
   seconds("memory_release_seconds", options.memory_release_seconds);
 }
 
+// A context's nodes as they are now: each node's lowest rank reads its memory again (the CPUs
+// and caches found when the context was made do not change).
+void refresh_memory(Transport& transport, Layout& layout) {
+  const bool describes = layout.leader == transport.rank() && platform::cores_are_ranks() == false;
+  const std::vector<std::string> fresh =
+      transport.gather(describes ? to_json(platform::node_description()) : "");
+  if (transport.rank() != 0) return;
+  for (std::size_t n = 0; n < layout.nodes.size(); ++n) {
+    const std::string& json = fresh[std::size_t(layout.node_leader[n])];
+    if (json.empty()) continue;
+    const NodeTopology now = node_topology_from_json(json);
+    NodeTopology& node = layout.nodes[n];
+    node.memory_total_bytes = now.memory_total_bytes;
+    node.memory_available_bytes = now.memory_available_bytes;
+    node.cgroup_limit_bytes = now.cgroup_limit_bytes;
+    node.cgroup_usage_bytes = now.cgroup_usage_bytes;
+  }
+}
+
 }  // namespace
 
 RunReport run_engine(MPI_Comm comm, Codec& codec, const RunOptions& options) {
@@ -63,6 +82,7 @@ RunReport run_engine(Context& context, Codec& codec, const RunOptions& options) 
   }
   transport.barrier();
   const double start = node_clock_seconds();
+  refresh_memory(transport, ctx.layout);
   if (transport.rank() != 0) {
     run_worker(transport, codec, o);
     return {};

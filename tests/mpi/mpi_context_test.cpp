@@ -56,6 +56,33 @@ TEST(MpiContext, ASecondRunOnAContextDoesNotSampleAndPlansFromTheFirst) {
   EXPECT_LT(reports[1].plan.item_seconds_mean, 400e-6);
 }
 
+// Each run on a context reads the nodes' memory again: 512 MiB taken on rank 0's node between
+// two runs lowers its memory budget in the second plan.
+TEST(MpiContext, ARunOnAContextReadsMemoryAgain) {
+  Context ctx(MPI_COMM_WORLD);
+  const auto once = [&] {
+    RunOptions o;
+    o.allow_serial = false;
+    return run(
+        ctx, source::range(0, 200),
+        [](std::int64_t i) {
+          busy_wait(50e-6);
+          return i;
+        },
+        [](std::int64_t, std::int64_t) {}, o);
+  };
+  const RunReport before = once();
+  std::vector<char> held;
+  if (rank() == 0) held.assign(std::size_t(512) << 20, 1);  // written: resident
+  const RunReport after = once();
+  if (rank() != 0) return;
+  ASSERT_FALSE(before.plan.nodes.empty());
+  const double drop = double(before.plan.nodes[0].memory_budget_bytes) -
+                      double(after.plan.nodes[0].memory_budget_bytes);
+  EXPECT_GT(drop, 200.0 * (1 << 20)) << "the second plan did not see 512 MiB go";
+  EXPECT_EQ(held.back(), 1);
+}
+
 // Every index of [first, last) exactly once over all ranks, on every call.
 void expect_each_index_once(const std::vector<int>& mine) {
   std::vector<int> all(mine.size(), 0);
