@@ -91,6 +91,34 @@ amorsize_status amorsize_loop_next(amorsize_loop loop, int64_t* lo, int64_t* hi,
  * Called too early it returns AMORSIZE_INVALID_ARGUMENT and the loop stays usable. */
 amorsize_status amorsize_loop_end(amorsize_loop loop, amorsize_loop_stats* stats);
 
+/* --- run: items and results as bytes ------------------------------------------------------- */
+
+/* Rank 0: item `index` (from 0 on) as *size bytes at *item, valid until the next call; return 1,
+ * or 0 when there are no more items. */
+typedef int (*amorsize_source_fn)(int64_t index, const void** item, size_t* size, void* user);
+/* Every rank, on worker threads (so it must be thread-safe): the result of one item, in a
+ * buffer from malloc that amorsize frees. Return 0, or nonzero if the item failed (it is counted
+ * in amorsize_run_stats::failed and its result is not delivered). */
+typedef int (*amorsize_item_fn)(const void* item, size_t size, void** result, size_t* result_size,
+                                void* user);
+/* Rank 0: the result of item `index`, in index order; return 0 to go on, nonzero to stop. */
+typedef int (*amorsize_sink_fn)(int64_t index, const void* result, size_t size, void* user);
+
+typedef struct amorsize_run_stats {
+  int64_t items;     /* rank 0: items run */
+  int64_t delivered; /* rank 0: results given to the sink */
+  int64_t failed;    /* rank 0: items whose function returned nonzero */
+  double makespan_seconds;
+  double efficiency; /* rank 0: the lower bound over the makespan */
+} amorsize_run_stats;
+
+/* amorsize::run on the context: rank 0 reads the items from `source`, every rank runs `fn` on
+ * its share, rank 0 hands each result to `sink`. Collective; `source` and `sink` are only
+ * called (and only needed) on rank 0, `name` as in amorsize_loop_begin. */
+amorsize_status amorsize_run(amorsize_context ctx, const char* name, amorsize_source_fn source,
+                             void* source_user, amorsize_item_fn fn, void* fn_user,
+                             amorsize_sink_fn sink, void* sink_user, amorsize_run_stats* stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,13 +6,16 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "amorsize/context.hpp"
 #include "amorsize/error.hpp"
 #include "amorsize/plan.hpp"
 #include "amorsize/profile.hpp"
+#include "amorsize/run.hpp"
 #include "amorsize/topology.hpp"
+#include "runtime/context_state.hpp"
 
 struct amorsize_plan_s {
   amorsize::Plan plan;
@@ -190,6 +193,57 @@ amorsize_status amorsize_loop_end(amorsize_loop loop, amorsize_loop_stats* stats
   });
   if (status == AMORSIZE_OK) delete loop;  // ended: the Loop may go
   return status;
+}
+
+amorsize_status amorsize_run(amorsize_context ctx, const char* name, amorsize_source_fn source,
+                             void* source_user, amorsize_item_fn fn, void* fn_user,
+                             amorsize_sink_fn sink, void* sink_user, amorsize_run_stats* stats) {
+  const char* f = "amorsize_run";
+  AMORSIZE_REQUIRE(ctx, f, "ctx must not be NULL");
+  // Every rank checks its arguments and all agree before the run (collective) begins, so a
+  // rank with a bad argument does not leave the others waiting in it.
+  std::string problem;
+  if (!fn) problem = "fn must not be NULL";
+  if (ctx->context->rank() == 0 && !(source && sink))
+    problem = "source and sink must not be NULL on rank 0";
+  int ok = problem.empty() ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, ctx->context->state().transport.comm());
+  if (!problem.empty()) return fail(AMORSIZE_INVALID_ARGUMENT, std::string(f) + ": " + problem);
+  if (!ok)
+    return fail(AMORSIZE_INVALID_ARGUMENT,
+                std::string(f) + ": another rank passed a bad argument (its message says which)");
+  return guarded(f, [&] {
+    std::int64_t next = 0;
+    auto items = amorsize::source::generator([&]() -> std::optional<std::string> {
+      const void* item = nullptr;
+      std::size_t size = 0;
+      if (!source(next, &item, &size, source_user)) return std::nullopt;
+      ++next;
+      return std::string(static_cast<const char*>(item), size);
+    });
+    auto work = [fn, fn_user](const std::string& item) {
+      void* result = nullptr;
+      std::size_t size = 0;
+      const int rc = fn(item.data(), item.size(), &result, &size, fn_user);
+      std::string out(static_cast<const char*>(result), result ? size : 0);
+      std::free(result);
+      if (rc != 0) throw std::runtime_error("the item function returned " + std::to_string(rc));
+      return out;
+    };
+    auto deliver = [&](std::int64_t index, const std::string& result) {
+      return sink(index, result.data(), result.size(), sink_user) == 0;
+    };
+    amorsize::RunOptions o;
+    if (name) o.name = name;
+    const amorsize::RunReport r = amorsize::run(*ctx->context, items, work, deliver, o);
+    if (stats) {
+      stats->items = r.items;
+      stats->delivered = r.delivered;
+      stats->failed = std::int64_t(r.failures.size());
+      stats->makespan_seconds = r.makespan_seconds;
+      stats->efficiency = r.efficiency;
+    }
+  });
 }
 
 }  // extern "C"

@@ -19,6 +19,41 @@ static int failures = 0;
     }                                                          \
   } while (0)
 
+/* amorsize_run: items are int64 values i; an item's result is i * i, except item 13, which
+ * fails. The sink checks the order and the values. */
+static int64_t source_value;
+static int source_fn(int64_t index, const void** item, size_t* size, void* user) {
+  (void)user;
+  if (index >= 500) return 0;
+  source_value = index;
+  *item = &source_value;
+  *size = sizeof source_value;
+  return 1;
+}
+static int item_fn(const void* item, size_t size, void** result, size_t* result_size, void* user) {
+  (void)user;
+  int64_t v = 0;
+  if (size != sizeof v) return 2;
+  memcpy(&v, item, sizeof v);
+  if (v == 13) return 1;
+  int64_t* r = malloc(sizeof *r);
+  *r = v * v;
+  *result = r;
+  *result_size = sizeof *r;
+  return 0;
+}
+static int64_t sunk = 0, last_index = -1, sink_errors = 0;
+static int sink_fn(int64_t index, const void* result, size_t size, void* user) {
+  (void)user;
+  int64_t r = 0;
+  if (size != sizeof r || index <= last_index) ++sink_errors;
+  memcpy(&r, result, sizeof r);
+  if (r != index * index) ++sink_errors;
+  last_index = index;
+  ++sunk;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rank = 0;
@@ -92,6 +127,28 @@ int main(int argc, char** argv) {
   }
   free(mine);
   free(all);
+
+  /* A run over bytes: 500 items, one of which fails. */
+  amorsize_run_stats rs;
+  s = amorsize_run(ctx, "c-run", rank == 0 ? source_fn : NULL, NULL, item_fn, NULL,
+                   rank == 0 ? sink_fn : NULL, NULL, &rs);
+  CHECK(s == AMORSIZE_OK, "run: %s", amorsize_last_error());
+  if (rank == 0) {
+    CHECK(rs.items == 500 && rs.delivered == 499 && rs.failed == 1,
+          "run: %lld items, %lld delivered, %lld failed", (long long)rs.items,
+          (long long)rs.delivered, (long long)rs.failed);
+    CHECK(sunk == 499 && sink_errors == 0, "sink: %lld results, %lld wrong", (long long)sunk,
+          (long long)sink_errors);
+  }
+  s = amorsize_run(ctx, "c-run", NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  CHECK(s == AMORSIZE_INVALID_ARGUMENT, "run without fn gave %d", (int)s);
+  /* Only rank 1 passes a bad argument: every rank gets the error, none waits in the run. */
+  s = amorsize_run(ctx, "c-run", rank == 0 ? source_fn : NULL, NULL, rank == 1 ? NULL : item_fn,
+                   NULL, rank == 0 ? sink_fn : NULL, NULL, &rs);
+  CHECK(s == AMORSIZE_INVALID_ARGUMENT, "one rank's bad argument gave %d", (int)s);
+  CHECK(rank == 1 ? strstr(amorsize_last_error(), "fn must not be NULL") != NULL
+                  : strstr(amorsize_last_error(), "another rank") != NULL,
+        "message: %s", amorsize_last_error());
   CHECK(amorsize_context_destroy(ctx) == AMORSIZE_OK, "destroy: %s", amorsize_last_error());
 
   int total = 0;
