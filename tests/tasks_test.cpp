@@ -98,6 +98,23 @@ TEST(RunTask, ATaskKilledByTheDrainSignalWhileDrainingIsAbandonedNotFailed) {
   EXPECT_EQ(alone.status, 128 + SIGUSR1);
 }
 
+// Slurm signals the task and amorsize alike; the task may die of it before amorsize has taken
+// its own: the drain that comes a moment later still makes the task abandoned, not failed.
+std::atomic<double> g_stop_at{0};
+bool stop_after_a_moment() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+             .count() >= g_stop_at.load();
+}
+
+TEST(RunTask, ATaskKilledByTheDrainSignalJustBeforeTheDrainIsAbandoned) {
+  const Command self_signalled{{"/bin/sh", "-c", "kill -USR1 $$; sleep 1"}};
+  g_stop_at = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                  .count() +
+              0.3;  // the task dies at once; the drain comes 0.3 s later
+  const TaskResult r = run_task(self_signalled, {}, stop_after_a_moment, 5.0);
+  EXPECT_TRUE(r.abandoned) << "status " << r.status;
+}
+
 TEST(RunTask, MissingProgramIs127WithAMessage) {
   const TaskResult r = run_task({{"/nonexistent/program"}}, {});
   EXPECT_EQ(r.status, 127);

@@ -6,22 +6,33 @@ namespace amorsize::detail {
 
 void NodeSpeeds::observe(int node, std::int64_t items, double seconds) {
   if (items <= 0 || !(seconds > 0)) return;
-  auto& ring = recent_[std::size_t(node)];
-  const double per_item = seconds / double(items);
-  if (ring.size() < kWindow) {
-    ring.push_back(per_item);
-    return;
+  auto& recent = recent_[std::size_t(node)];
+  double& busy = busy_[std::size_t(node)];
+  recent.push_back({items, seconds});
+  busy += seconds;
+  while (recent.size() > std::size_t(kMinChunks) &&
+         busy - recent.front().seconds >= kWindowSeconds) {
+    busy -= recent.front().seconds;
+    recent.pop_front();
   }
-  std::size_t& next = next_[std::size_t(node)];
-  ring[next] = per_item;
-  next = (next + 1) % kWindow;
 }
 
-double NodeSpeeds::median_item_seconds(std::size_t node) const {
-  std::vector<double> v = recent_[node];
-  const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
+// Seconds per item over the window, heavy chunks left out.
+double NodeSpeeds::item_seconds(std::size_t node) const {
+  const auto& recent = recent_[node];
+  std::vector<double> per_item;
+  for (const auto& c : recent) per_item.push_back(c.seconds / double(c.items));
+  auto mid = per_item.begin() + std::ptrdiff_t(per_item.size() / 2);
+  std::nth_element(per_item.begin(), mid, per_item.end());
+  const double median = *mid;
+  double seconds = 0;
+  std::int64_t items = 0;
+  for (const auto& c : recent) {
+    if (c.seconds / double(c.items) > kHeavy * median) continue;
+    seconds += c.seconds;
+    items += c.items;
+  }
+  return items > 0 ? seconds / double(items) : median;
 }
 
 std::vector<double> NodeSpeeds::speeds() const {
@@ -30,7 +41,7 @@ std::vector<double> NodeSpeeds::speeds() const {
   double fastest = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!measured(int(i))) continue;
-    per_item[i] = median_item_seconds(i);
+    per_item[i] = item_seconds(i);
     if (fastest == 0 || per_item[i] < fastest) fastest = per_item[i];
   }
   std::vector<double> out(n, 1.0);

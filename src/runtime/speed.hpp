@@ -1,21 +1,26 @@
 #pragma once
-// How fast each node gets through items, measured from the run's own chunks: the median time
-// per item over a node's recent chunks, against the fastest node's. What a node's chunks take
-// is what its chunk sizes must follow, whatever makes it slow: a slower core, a CPU quota,
-// another job on its cores, slower I/O. No MPI.
+// How fast each node gets through items, measured from the run's own chunks: time per item
+// over the node's recent chunks (at least the last second of its busy time), against the
+// fastest node's. What a node's chunks take is what its chunk sizes must follow, whatever
+// makes it slow: a slower core, a CPU quota, another job on its cores, slower I/O. No MPI.
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 namespace amorsize::detail {
 
 class NodeSpeeds {
  public:
-  // A node is measured once this many of its chunks are in; the median is over the last
-  // kWindow of them, so one heavy item does not make a node look slow.
+  // A node is measured once this many of its chunks are in.
   static constexpr int kMinChunks = 3;
-  static constexpr int kWindow = 31;
+  // Its estimate spans at least this much of its recent busy time: a CPU quota throttles in
+  // periods of 100 ms, so a short chunk may run unthrottled, and one chunk says little.
+  static constexpr double kWindowSeconds = 1.0;
+  // A chunk whose time per item is this many times the window's median held a heavy item: it
+  // says nothing of the node's speed.
+  static constexpr double kHeavy = 10.0;
 
-  explicit NodeSpeeds(std::size_t nodes) : recent_(nodes), next_(nodes, 0) {}
+  explicit NodeSpeeds(std::size_t nodes) : recent_(nodes), busy_(nodes, 0.0) {}
 
   /// A chunk of `items` that took `seconds` on one worker of `node`.
   void observe(int node, std::int64_t items, double seconds);
@@ -26,9 +31,13 @@ class NodeSpeeds {
   std::vector<double> speeds() const;
 
  private:
-  double median_item_seconds(std::size_t node) const;
-  std::vector<std::vector<double>> recent_;  // per node: seconds per item of recent chunks
-  std::vector<std::size_t> next_;            // per node: the ring's next slot once full
+  struct Chunk {
+    std::int64_t items;
+    double seconds;
+  };
+  double item_seconds(std::size_t node) const;
+  std::vector<std::deque<Chunk>> recent_;  // per node: its recent chunks
+  std::vector<double> busy_;               // per node: the seconds in recent_
 };
 
 }  // namespace amorsize::detail

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "amorsize/error.hpp"
@@ -183,6 +184,9 @@ std::vector<std::string> task_environment() {
   return env;
 }
 
+// How long a task killed by a drain signal waits for amorsize to take the same signal.
+constexpr int kDrainSignalWaitMs = 500;
+
 // One attempt: spawn, read both pipes until they close, reap.
 TaskResult attempt(const Command& command, const TaskOptions& options, bool (*stop)(),
                    double drain_grace) {
@@ -298,10 +302,15 @@ TaskResult attempt(const Command& command, const TaskOptions& options, bool (*st
   r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   // Killed by the signal that drains the run: under srun, Slurm delivers the time-limit warning
   // (or a scancel) to every process of the job step, the tasks too. Such a task did not fail;
-  // it was stopped with the run, and --resume runs it again.
-  if (WIFSIGNALED(wstatus) && !r.timed_out && stop && stop() &&
-      (WTERMSIG(wstatus) == SIGUSR1 || WTERMSIG(wstatus) == SIGTERM))
-    r.abandoned = true;
+  // it was stopped with the run, and --resume runs it again. The task may die of it before
+  // this process has taken the same signal, so wait a moment for that (a CI run counted such
+  // a task failed, and its output went missing from the resumed run).
+  if (WIFSIGNALED(wstatus) && !r.timed_out && stop &&
+      (WTERMSIG(wstatus) == SIGUSR1 || WTERMSIG(wstatus) == SIGTERM)) {
+    for (int waited_ms = 0; !stop() && waited_ms < kDrainSignalWaitMs; ++waited_ms)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (stop()) r.abandoned = true;
+  }
   if (!lost && !output.close()) lost = true;
   if (err_dropped > 0)
     r.err +=
