@@ -422,17 +422,10 @@ HwlocPart read_hwloc() {
   return part;
 }
 
-std::string first_line(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 std::string status_line(const char* key) {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
-    if (line.rfind(key, 0) == 0) return line;
+    if (starts_with(line, key)) return line;
   return "";
 }
 
@@ -447,9 +440,9 @@ HwlocPart cached_hwloc() {
     return read_hwloc();
   const std::string key =
       "amorsize-topology 1; hwloc " + std::to_string(HWLOC_API_VERSION) + "; boot " +
-      first_line("/proc/sys/kernel/random/boot_id") + "; " + local_host_name() + "; online " +
-      first_line("/sys/devices/system/cpu/online") + "; " + status_line("Cpus_allowed_list:") +
-      "; " + status_line("Mems_allowed_list:");
+      read_first_line("/proc/sys/kernel/random/boot_id").value_or("") + "; " + local_host_name() +
+      "; online " + read_first_line("/sys/devices/system/cpu/online").value_or("") + "; " +
+      status_line("Cpus_allowed_list:") + "; " + status_line("Mems_allowed_list:");
   const char* base = std::getenv("XDG_RUNTIME_DIR");
   const std::filesystem::path dir = std::filesystem::path(base && *base ? base : "/tmp") /
                                     ("amorsize-topology-" + std::to_string(::getuid()));

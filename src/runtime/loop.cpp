@@ -176,7 +176,6 @@ class Loop::Impl {
 
   void send_range(int rank, std::pair<std::int64_t, std::int64_t> range) {
     wire::LoopRange r{call_, range.first, range.second, range.first == range.second ? 1 : 0, 0};
-    if (r.done) ++told_done_;
     t_.send(rank, wire::Tag::kLoopRange, wire::encode(r));
   }
 
@@ -236,11 +235,7 @@ class Loop::Impl {
       pieces_.push_back(*chunk);
       return true;
     }
-    if (!asked_ && !first_received_) {
-      // The first range comes unasked (sent at begin).
-    } else if (!asked_) {
-      ask();
-    }
+    ask();  // unless already asked, or the first range (sent unasked at begin) is still to come
     const double t0 = detail::node_clock_seconds();
     PoliteWait wait(PoliteWait::kWorker);
     Message m;
@@ -296,7 +291,6 @@ class Loop::Impl {
   LoopProfile profile_;
   std::optional<LoopPool> pool_;
   int ends_ = 0;
-  int told_done_ = 0;
   // Other ranks.
   bool asked_ = false, first_received_ = false;
 };
