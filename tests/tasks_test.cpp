@@ -1,8 +1,8 @@
 #include "amorsize/tasks.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -108,9 +108,9 @@ bool stop_after_a_moment() {
 
 TEST(RunTask, ATaskKilledByTheDrainSignalJustBeforeTheDrainIsAbandoned) {
   const Command self_signalled{{"/bin/sh", "-c", "kill -USR1 $$; sleep 1"}};
-  g_stop_at = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-                  .count() +
-              0.3;  // the task dies at once; the drain comes 0.3 s later
+  g_stop_at =
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count() +
+      0.3;  // the task dies at once; the drain comes 0.3 s later
   const TaskResult r = run_task(self_signalled, {}, stop_after_a_moment, 5.0);
   EXPECT_TRUE(r.abandoned) << "status " << r.status;
 }
