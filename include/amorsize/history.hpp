@@ -12,11 +12,13 @@
 ///   log.finish(report, "complete");
 /// \endcode
 ///
-/// Layout of the file (schema version 1; see README "The HDF5 log"):
-///   /                 attrs schema="amorsize-log", schema_version=1
+/// Layout of the file (schema version 2; see README "The HDF5 log"):
+///   /                 attrs schema="amorsize-log", schema_version=2
 ///   /index            one row per finished run (RunIndexRow), for fast look-ups
 ///   /runs/NNNNNN/     one group per run (attributes: the run's metadata and, once it ends,
-///                     its RunIndexRow); datasets chunks, samples, nodes, failures, pressure
+///                     its RunIndexRow); datasets chunks, samples, nodes, failures, pressure,
+///                     and tasks (schema 2: one row per task, TaskRecord) when the run
+///                     recorded tasks
 /// Readers take no lock and see a running log as of its last flush; a killed run keeps the
 /// status "running". One writer per file: a second TimingLog on the same file is refused.
 #include <cstdint>
@@ -42,6 +44,9 @@ constexpr int kOldestLogSchemaVersion = 1;
 struct LogOptions {
   std::size_t flush_rows = 4096;  ///< write buffered chunk rows once this many are waiting
   double flush_seconds = 1.0;     ///< ... or once this long has passed since the last write
+  /// Tasks (TaskRecord rows) one run keeps; beyond, tasks are counted in the run's
+  /// `tasks_dropped` attribute but not stored. 10^7 rows take about 200 MB before compression.
+  std::int64_t max_tasks = 10'000'000;
   /// Where warnings go when a write fails mid-run (default: stderr, prefixed "amorsize: ").
   std::function<void(const std::string&)> warn;
 };
@@ -93,6 +98,12 @@ struct LoggedRun {
   /// Per node: time under memory pressure (an episode still open at the end counts to the
   /// makespan).
   std::vector<double> pressure_seconds;
+  /// The tasks it recorded, in the order they finished (schema 2; empty in a version-1 log).
+  std::vector<TaskRecord> tasks;
+  /// The command template its tasks ran with (`amorsize run -- CMD {}`; empty when each line
+  /// is a command), which tasks of the same command share (task_model.hpp).
+  std::string task_command;
+  std::int64_t tasks_dropped = 0;  ///< tasks beyond LogOptions::max_tasks, not stored
 };
 
 /// Writes one run into an HDF5 log as it goes (rank 0 only; one writer per file).
@@ -111,6 +122,8 @@ class TimingLog final : public Recorder {
   std::int64_t run_id() const;
   /// Marks whether the plan was made from history (stored in the index).
   void set_from_history(bool from_history);
+  /// The command template of the tasks this run records (LoggedRun::task_command).
+  void set_task_command(const std::string& command);
 
   // Recorder: these never throw. A failed write prints one warning (LogOptions::warn) and
   // stops logging; the run goes on and its results are not affected.
@@ -119,6 +132,7 @@ class TimingLog final : public Recorder {
   void on_sample(const SampleRecord& sample) override;
   void on_chunk(const ChunkRecord& chunk) override;
   void on_pressure(int node, double seconds, bool pressured) override;
+  void on_task(const TaskRecord& task) override;
 
   /// Writes what is buffered and flushes the file (a killed run keeps what was flushed).
   void flush();
@@ -138,8 +152,10 @@ class TimingLog final : public Recorder {
 /// invalid_argument for a missing file, a file that is not HDF5, or another schema version.
 std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished = true);
 
-/// One run with all its records; `run_id` < 0 means the last run.
-LoggedRun read_run(const std::string& path, std::int64_t run_id = -1);
+/// One run with all its records; `run_id` < 0 means the last run. With `with_tasks` false
+/// its tasks table is not read. A tasks table that is damaged (a column missing, a negative
+/// or non-finite time) is refused with invalid_argument naming the problem.
+LoggedRun read_run(const std::string& path, std::int64_t run_id = -1, bool with_tasks = true);
 
 // ---------------------------------------------------------------------------------------------
 // The model.

@@ -43,8 +43,10 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
+#include <climits>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -65,6 +67,8 @@ struct range {
   /// Items in the whole source, from the start: sources report their total, not what is left.
   std::optional<std::int64_t> size() const { return std::max<std::int64_t>(0, end - begin); }
   std::optional<item_type> next() { return cursor < end ? std::optional(cursor++) : std::nullopt; }
+  /// The item at `index` (so that RunOptions::heavy_items can start it first).
+  item_type at(std::int64_t index) const { return begin + index; }
 };
 
 /// Items of a container, by copy, in order (the container must outlive the run).
@@ -77,6 +81,15 @@ struct container {
   std::optional<std::int64_t> size() const { return std::int64_t(items->size()); }
   std::optional<item_type> next() {
     return it != items->end() ? std::optional<item_type>(*it++) : std::nullopt;
+  }
+  /// The item at `index`, for containers with random access (RunOptions::heavy_items).
+  template <class C = Container,
+            std::enable_if_t<std::is_base_of_v<std::random_access_iterator_tag,
+                                               typename std::iterator_traits<
+                                                   typename C::const_iterator>::iterator_category>,
+                             int> = 0>
+  item_type at(std::int64_t index) const {
+    return *(items->begin() + index);
   }
 };
 template <class Container>
@@ -101,6 +114,12 @@ namespace detail {
 
 template <class T>
 constexpr bool bitwise_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>;
+
+/// Sources with `item_type at(std::int64_t index)` can have items started out of order.
+template <class S, class = void>
+struct has_at : std::false_type {};
+template <class S>
+struct has_at<S, std::void_t<decltype(std::declval<S&>().at(std::int64_t{}))>> : std::true_type {};
 
 template <class T>
 void pack(const T& value, std::vector<char>& out) {
@@ -171,12 +190,71 @@ class TypedCodec final : public Codec {
 
   std::int64_t pull(std::int64_t max_items, std::vector<char>& out) override {
     std::int64_t n = 0;
+    if constexpr (has_at<Source>::value) {
+      for (; n < max_items && position_ < std::int64_t(first_.size()); ++n, ++position_)
+        pack(source_.at(first_[std::size_t(position_)]), out);
+    }
     for (; n < max_items; ++n) {
       std::optional<Item> item = source_.next();
+      // Items started first are passed over when the source reaches them.
+      while (item && skip_ < sorted_.size() && sorted_[skip_] == read_) {
+        ++skip_;
+        ++read_;
+        item = source_.next();
+      }
       if (!item) break;
+      ++read_;
+      ++position_;
       pack(*item, out);
     }
     return n;
+  }
+  bool start_first(const std::vector<std::int64_t>& indices) override {
+    if constexpr (!has_at<Source>::value) {
+      return false;
+    } else {
+      const std::optional<std::int64_t> size = source_.size();
+      if (position_ > 0 || !size) return false;
+      first_.clear();
+      sorted_.clear();
+      for (std::int64_t i : indices)
+        if (i >= 0 && i < *size) sorted_.push_back(i);
+      std::sort(sorted_.begin(), sorted_.end());
+      sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
+      std::vector<bool> taken;  // keep the caller's order, without repeats
+      for (std::int64_t i : indices) {
+        const auto at = std::lower_bound(sorted_.begin(), sorted_.end(), i);
+        if (at == sorted_.end() || *at != i) continue;
+        taken.resize(sorted_.size());
+        if (taken[std::size_t(at - sorted_.begin())]) continue;
+        taken[std::size_t(at - sorted_.begin())] = true;
+        first_.push_back(i);
+      }
+      return true;
+    }
+  }
+  std::int64_t source_index(std::int64_t position) const override {
+    const auto k = std::int64_t(first_.size());
+    if (position < k) return first_[std::size_t(position)];
+    // The q-th item read forward: q plus the started-first indices at or before it, i.e. the
+    // j with sorted_[j] - j <= q (that count is non-decreasing in j).
+    const std::int64_t q = position - k;
+    std::size_t lo = 0, hi = sorted_.size();
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (sorted_[mid] - std::int64_t(mid) <= q) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return q + std::int64_t(lo);
+  }
+  std::int64_t contiguous(std::int64_t position) const override {
+    if (position < std::int64_t(first_.size())) return 1;
+    const std::int64_t at = source_index(position);
+    const auto next = std::upper_bound(sorted_.begin(), sorted_.end(), at);
+    return next == sorted_.end() ? INT64_MAX : *next - at;
   }
   std::optional<std::int64_t> size() const override { return source_.size(); }
 
@@ -240,6 +318,11 @@ class TypedCodec final : public Codec {
   Source& source_;
   Fn& fn_;
   Sink& sink_;
+  std::vector<std::int64_t> first_;   // source indices started first, in their order
+  std::vector<std::int64_t> sorted_;  // the same, sorted
+  std::int64_t position_ = 0;         // items handed out
+  std::int64_t read_ = 0;             // source indices read forward (next())
+  std::size_t skip_ = 0;              // sorted_[skip_] is the next one to pass over
 };
 
 }  // namespace detail

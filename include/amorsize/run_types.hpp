@@ -46,6 +46,18 @@ struct SampleRecord {
   double memory_bytes = 0;  ///< growth of the resident set while the item ran
 };
 
+/// One task of `amorsize run` (or one item of a run that records items) as it ran: what the
+/// per-task model (task_model.hpp) learns from.
+struct TaskRecord {
+  std::int64_t item = 0;  ///< the task's number in its file, or the item's index in the source
+  std::string line;       ///< the task line (empty for an item of the library)
+  double seconds = 0;     ///< wall time
+  double predicted_seconds = 0;  ///< what the model predicted for it (0: nothing predicted)
+  int status = 0;                ///< exit status (0: success)
+  double max_rss_bytes = 0;      ///< peak resident set
+  double file_bytes = -1;  ///< total size of the files the line names (-1: none, or not looked at)
+};
+
 /// Memory as a node's probe sees it.
 struct MemorySample {
   std::uint64_t available_bytes = 0;
@@ -61,6 +73,7 @@ class Recorder {
   virtual void on_sample(const SampleRecord&) {}
   virtual void on_chunk(const ChunkRecord&) {}
   virtual void on_pressure(int /*node*/, double /*seconds*/, bool /*pressured*/) {}
+  virtual void on_task(const TaskRecord&) {}
 };
 
 /// What an error outside an item does (see RunOptions::on_error).
@@ -83,6 +96,22 @@ struct RunOptions {
   std::optional<WorkloadProfile> profile;
   /// Why the profile was or was not taken from history; added to the plan's reasons.
   std::string profile_reason;
+  /// Items predicted to be long (e.g. by the per-task model, task_model.hpp), as candidates
+  /// to start before the source's order: a long item that starts late sets the finish time.
+  /// With a known `profile` and a source with `at(index)` (source::range, source::container of
+  /// a random-access container, ...), the run starts first, longest first and one per chunk,
+  /// each candidate that would otherwise finish late: one whose predicted end, starting when
+  /// the source's order reaches it (work_before / workers), passes 3/4 of the predicted
+  /// makespan. At most `max_first_items` (and, ordered, half the reorder window, which they
+  /// hold until the order reaches them). The plan's reasons say which and why.
+  struct HeavyItem {
+    std::int64_t index = 0;  ///< in the source
+    double seconds = 0;      ///< its predicted time
+    double work_before = 0;  ///< predicted time of all the source's items before it
+  };
+  std::vector<HeavyItem> heavy_items;
+  double predicted_work_seconds = 0;  ///< predicted time of all items (with heavy_items)
+  std::int64_t max_first_items = 4096;
   /// The cluster's fitted message costs (from history), used instead of the defaults when set.
   std::optional<double> latency_seconds;
   std::optional<double> bandwidth_bytes_per_second;

@@ -82,6 +82,19 @@ struct PressureRow {
   std::int8_t pressured;
 };
 
+// Schema 2: one row per task (TaskRecord).
+struct TaskRow {
+  std::int64_t item;
+  const char* line;
+  double seconds;
+  double predicted;
+  std::int32_t status;
+  double max_rss_bytes;
+  double file_bytes;
+};
+constexpr const char* kTaskColumns[] = {"item",   "line",          "seconds",   "predicted",
+                                        "status", "max_rss_bytes", "file_bytes"};
+
 // Per node, the time between each "pressured" row and the node's next "clear" row; an episode
 // still open when the log ends counts to the run's end.
 std::vector<double> pressure_seconds(const std::vector<PressureRow>& changes, std::size_t nodes,
@@ -137,7 +150,7 @@ struct IndexRow {
 /// differs only in the nodes table, which had no binding column (node_v1).
 struct Schema {
   h5::Type text = h5::string_type();
-  h5::Compound chunk, sample, node, node_v1, failure, pressure, index;
+  h5::Compound chunk, sample, node, node_v1, failure, pressure, task, index;
 
   Schema() {
     auto i64 = [](const char* n, std::size_t o) {
@@ -195,6 +208,13 @@ struct Schema {
     pressure = h5::compound(sizeof(P),
                             {f64("seconds", offsetof(P, seconds)), i32("node", offsetof(P, node)),
                              i8("pressured", offsetof(P, pressured))});
+    using T = TaskRow;
+    task = h5::compound(
+        sizeof(T),
+        {i64("item", offsetof(T, item)), str("line", offsetof(T, line)),
+         f64("seconds", offsetof(T, seconds)), f64("predicted", offsetof(T, predicted)),
+         i32("status", offsetof(T, status)), f64("max_rss_bytes", offsetof(T, max_rss_bytes)),
+         f64("file_bytes", offsetof(T, file_bytes))});
     using I = IndexRow;
     index = h5::compound(
         sizeof(I), {i64("run_id", offsetof(I, run_id)),
@@ -544,6 +564,33 @@ auto reading(const std::string& path, F&& f) -> decltype(f()) {
   }
 }
 
+/// A run's tasks table. A table missing a column, or holding a time that is negative or not
+/// finite, is refused: the model would learn from it.
+std::vector<TaskRecord> read_tasks(hid_t dataset, const std::string& path) {
+  const Schema schema;
+  h5::Type file_type(H5Dget_type(dataset), "H5Dget_type", "tasks");
+  for (const char* column : kTaskColumns)
+    if (H5Tget_class(file_type.get()) != H5T_COMPOUND ||
+        H5Tget_member_index(file_type.get(), column) < 0)
+      throw invalid_argument("log " + path + ": its tasks table has no \"" + column +
+                             "\" column (damaged, or not written by amorsize)");
+  h5::Rows<TaskRow> rows(dataset, "tasks", schema.task.memory.get());
+  std::vector<TaskRecord> out;
+  out.reserve(rows.get().size());
+  for (const TaskRow& r : rows.get()) {
+    if (!std::isfinite(r.seconds) || r.seconds < 0 || !std::isfinite(r.predicted) ||
+        r.predicted < 0)
+      throw invalid_argument(
+          "log " + path + ": its tasks table is damaged (task " + std::to_string(r.item) +
+          " has a time of " +
+          std::to_string(!std::isfinite(r.seconds) || r.seconds < 0 ? r.seconds : r.predicted) +
+          " s)");
+    out.push_back({r.item, r.line ? r.line : "", r.seconds, r.predicted, r.status, r.max_rss_bytes,
+                   r.file_bytes});
+  }
+  return out;
+}
+
 /// A run's summary from its group. Runs without a summary (never finished: killed) get their
 /// chunk count from the size of their chunks table.
 RunIndexRow read_run_summary(hid_t group, std::int64_t id) {
@@ -691,7 +738,7 @@ struct TimingLog::Impl {
   h5::File file;
   h5::Group run;
   Table chunks{"chunks"}, samples{"samples"}, nodes{"nodes"}, failures{"failures"},
-      pressure{"pressure"};
+      pressure{"pressure"}, tasks{"tasks"};
 
   // Rows and attributes waiting for the next write.
   std::vector<ChunkRecord> chunk_rows;
@@ -700,6 +747,8 @@ struct TimingLog::Impl {
   std::vector<NodeTopology> logged_nodes;    // as on_nodes had them: finish adds measured speeds
   std::vector<std::string> logged_bindings;  // per node, from the plan
   std::vector<PressureRow> pressure_rows;
+  std::vector<TaskRecord> task_rows;
+  std::int64_t tasks_kept = 0, tasks_dropped = 0;
   std::optional<std::string> plan_json, nodes_json;
   std::chrono::steady_clock::time_point last_write;
 
@@ -750,6 +799,7 @@ struct TimingLog::Impl {
         h5::create_table(g, failures.name, schema.failure.file.get(), kSmallTableRows);
     pressure.dataset =
         h5::create_table(g, pressure.name, schema.pressure.file.get(), kSmallTableRows);
+    tasks.dataset = h5::create_table(g, tasks.name, schema.task.file.get(), kChunkTableRows);
     h5::flush(file.get());
     last_write = std::chrono::steady_clock::now();
   }
@@ -774,6 +824,7 @@ struct TimingLog::Impl {
     sample_rows = {};
     node_rows = {};
     pressure_rows = {};
+    task_rows = {};
     try {
       options.warn("log " + path + " (run " + std::to_string(row.run_id) + "): " + what +
                    " (the run goes on without logging)");
@@ -784,7 +835,7 @@ struct TimingLog::Impl {
   }
 
   void close() {
-    for (Table* t : {&chunks, &samples, &nodes, &failures, &pressure}) t->dataset.reset();
+    for (Table* t : {&chunks, &samples, &nodes, &failures, &pressure, &tasks}) t->dataset.reset();
     run.reset();
     file.reset();
   }
@@ -796,7 +847,7 @@ struct TimingLog::Impl {
   }
 
   std::size_t buffered() const {
-    return chunk_rows.size() + sample_rows.size() + pressure_rows.size();
+    return chunk_rows.size() + sample_rows.size() + pressure_rows.size() + task_rows.size();
   }
 
   void maybe_write() {
@@ -820,6 +871,15 @@ struct TimingLog::Impl {
     }
     pressure.append(schema.pressure.memory.get(), pressure_rows);
     pressure_rows.clear();
+    if (!task_rows.empty()) {
+      std::vector<TaskRow> rows;
+      rows.reserve(task_rows.size());
+      for (const auto& t : task_rows)
+        rows.push_back({t.item, t.line.c_str(), t.seconds, t.predicted_seconds, t.status,
+                        t.max_rss_bytes, t.file_bytes});
+      tasks.append(schema.task.memory.get(), rows);
+      task_rows.clear();
+    }
     if (plan_json) h5::write_attribute(run.get(), "plan_json", *plan_json);
     plan_json.reset();
     if (nodes_json) h5::write_attribute(run.get(), "nodes_json", *nodes_json);
@@ -917,6 +977,7 @@ struct TimingLog::Impl {
         failures.append(schema.failure.memory.get(), rows);
       }
       write_rows();
+      if (tasks_dropped > 0) h5::write_attribute(run.get(), "tasks_dropped", tasks_dropped);
       const RunIndexRow summary = summarize(report, status);
       h5::write_attribute(run.get(), "end_time", iso8601(summary.end_unix_seconds));
       write_summary_attributes(run.get(), summary);
@@ -952,6 +1013,13 @@ std::int64_t TimingLog::run_id() const {
 
 void TimingLog::set_from_history(bool from_history) {
   impl_->row.from_history = from_history;
+}
+
+void TimingLog::set_task_command(const std::string& command) {
+  impl_->guarded([&] {
+    h5::write_attribute(impl_->run.get(), "task_command", command);
+    impl_->write_and_flush();
+  });
 }
 
 void TimingLog::on_nodes(const std::vector<NodeTopology>& nodes) {
@@ -1005,6 +1073,18 @@ void TimingLog::on_pressure(int node, double seconds, bool pressured) {
   });
 }
 
+void TimingLog::on_task(const TaskRecord& task) {
+  impl_->guarded([&] {
+    if (impl_->tasks_kept >= impl_->options.max_tasks) {
+      ++impl_->tasks_dropped;
+      return;
+    }
+    ++impl_->tasks_kept;
+    impl_->task_rows.push_back(task);
+    impl_->maybe_write();
+  });
+}
+
 void TimingLog::flush() {
   impl_->guarded([&] { impl_->write_and_flush(); });
 }
@@ -1045,7 +1125,7 @@ std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished
   });
 }
 
-LoggedRun read_run(const std::string& path, std::int64_t run_id) {
+LoggedRun read_run(const std::string& path, std::int64_t run_id, bool with_tasks) {
   h5::Quiet quiet;
   h5::File file = open_for_reading(path);
   return reading(path, [&] {
@@ -1073,6 +1153,7 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
     out.start_time = text("start_time");
     out.end_time = text("end_time");
     out.plan_json = text("plan_json");
+    out.task_command = text("task_command");
 
     Schema schema;
     auto table = [g](const char* name) {
@@ -1129,6 +1210,8 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id) {
     }
     out.pressure_seconds =
         pressure_seconds(changes, out.nodes.size(), out.summary.makespan_seconds);
+    if (auto d = table("tasks"); with_tasks && d.valid()) out.tasks = read_tasks(d.get(), path);
+    out.tasks_dropped = h5::read_attribute<std::int64_t>(g, "tasks_dropped").value_or(0);
     return out;
   });
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "../format.hpp"
 #include "chunk_runner.hpp"
 #include "clock.hpp"
 #include "ending.hpp"
@@ -219,7 +220,67 @@ void Coordinator::make_plan() {
   plan_.warnings.insert(plan_.warnings.begin(), layout_.warnings.begin(), layout_.warnings.end());
   place_workers();
   reorder_.set_ordered(plan_.ordered);
+  start_heavy_items_first();
   if (options_.recorder) options_.recorder->on_plan(plan_);
+}
+
+// RunOptions::heavy_items: the candidates that would finish late in the source's order start
+// first, longest first (see RunOptions). Once, before the first item goes out.
+void Coordinator::start_heavy_items_first() {
+  if (first_items_chosen_ || options_.heavy_items.empty() || !options_.profile ||
+      source_.next() != 0)
+    return;
+  first_items_chosen_ = true;
+  const double workers = std::max(1, plan_.serial ? 1 : plan_.workers);
+  double longest = 0;
+  for (const auto& h : options_.heavy_items) longest = std::max(longest, h.seconds);
+  const double makespan = std::max(options_.predicted_work_seconds / workers, longest);
+  std::vector<RunOptions::HeavyItem> late;
+  for (const auto& h : options_.heavy_items)
+    if (h.seconds > 0 && h.work_before / workers + h.seconds > 0.75 * makespan) late.push_back(h);
+  if (late.empty()) return;
+  std::sort(late.begin(), late.end(),
+            [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  std::int64_t limit = std::max<std::int64_t>(0, options_.max_first_items);
+  std::string bound = "at most " + std::to_string(limit);
+  if (plan_.ordered && !plan_.serial) {
+    // Each holds its place in the reorder window until the source's order reaches it.
+    const std::int64_t half = std::max<std::int64_t>(1, plan_.reorder_window / 2);
+    if (half < limit) {
+      limit = half;
+      bound = "half the reorder window";
+    }
+  }
+  const std::size_t dropped = late.size() > std::size_t(limit) ? late.size() - limit : 0;
+  late.resize(late.size() - dropped);
+  std::vector<std::int64_t> indices;
+  for (const auto& h : late) indices.push_back(h.index);
+  if (!codec_.start_first(indices)) {
+    plan_.reasons.push_back(
+        "the source cannot be read out of order (it has no at(index)), so the " +
+        std::to_string(late.size()) + " items predicted to finish late start in order");
+    return;
+  }
+  const auto& top = late.front();
+  std::string why =
+      "started first, longest first and one per chunk: " + std::to_string(late.size()) + " item" +
+      (late.size() == 1 ? "" : "s") + " predicted to end after 3/4 of the predicted makespan (" +
+      human_seconds(makespan) + ") if started in order; the longest, item " +
+      std::to_string(top.index) + " (" + human_seconds(top.seconds) + "), would have started at " +
+      percent(options_.predicted_work_seconds > 0
+                  ? top.work_before / options_.predicted_work_seconds
+                  : 0) +
+      " of the work";
+  if (dropped > 0) why += "; " + std::to_string(dropped) + " more left in order (" + bound + ")";
+  plan_.reasons.push_back(why);
+}
+
+// Positions (the order items went out) to the source's indices, for the sink, the failures
+// and the log. A chunk is one range of the source (Codec::contiguous).
+void Coordinator::to_source(std::int64_t& first, std::vector<Failure>& failures) const {
+  const std::int64_t at = codec_.source_index(first);
+  for (auto& f : failures) f.index = at + (f.index - first);
+  first = at;
 }
 
 // Runs chunks on rank 0 while the plan says parallel does not pay. That plan rests on a few

@@ -52,6 +52,8 @@ class Coordinator {
   void sample();
   std::vector<int> bind_for_sampling();
   void make_plan();
+  void start_heavy_items_first();
+  void to_source(std::int64_t& first, std::vector<Failure>& failures) const;
   void run_serially();
   void run_parallel();
   void place_workers();
@@ -106,6 +108,7 @@ class Coordinator {
   double weighed_at_ = 0;  // when chunk weights last followed the measured speeds
   bool stopped_ = false;
   bool sink_closed_ = false;
+  bool first_items_chosen_ = false;
 };
 
 }  // namespace amorsize::detail

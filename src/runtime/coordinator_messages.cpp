@@ -61,16 +61,20 @@ void Coordinator::on_probe(int rank, wire::Result r) {
   observe_speed(node, r.header.count, r.header.compute_seconds);
   account(node, r.header, r.failures);
   set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
-  reorder_.accept(r.header.first, r.header.count, std::move(r.results), std::move(r.failures), 0);
+  std::int64_t first = r.header.first;
+  to_source(first, r.failures);
+  reorder_.accept(first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);
 }
 
 // A chunk's result: from the serial loop (with its dispatch time) or from a slot.
 void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatch) {
   const wire::ResultHeader& h = r.header;
+  std::int64_t first = h.first;  // in the source (the header has the position)
+  to_source(first, r.failures);
   ChunkRecord rec;
   rec.seq = h.seq;
-  rec.first = h.first;
+  rec.first = first;
   rec.count = h.count;
   rec.receive_seconds = now();
   rec.compute_seconds = h.compute_seconds;
@@ -104,7 +108,7 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
   }
   for (const auto& part : r.parts) {  // a leader's batch: each chunk as it ran
     ChunkRecord c = rec;
-    c.first = part.first;
+    c.first = first + (part.first - h.first);
     c.count = part.count;
     c.rank = part.rank;
     c.compute_seconds = part.compute_seconds;
@@ -119,7 +123,7 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
     if (options_.recorder) options_.recorder->on_chunk(c);
   }
   account(rec.node, h, r.failures);
-  reorder_.accept(h.first, h.count, std::move(r.results), std::move(r.failures), chunks);
+  reorder_.accept(first, h.count, std::move(r.results), std::move(r.failures), chunks);
 }
 
 void Coordinator::account(int node, const wire::ResultHeader& h,

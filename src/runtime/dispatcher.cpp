@@ -155,8 +155,9 @@ bool Dispatcher::dispatch_batch(std::size_t s, std::optional<std::int64_t> remai
   std::vector<wire::PartHeader> parts;
   std::vector<char> items;
   const std::int64_t first = source_.next();
+  const std::int64_t room = source_.contiguous();  // a batch is one range of the source
   std::int64_t count = 0;
-  for (int i = 0; i < chunks_wanted && !source_.exhausted(); ++i) {
+  for (int i = 0; i < chunks_wanted && !source_.exhausted() && count < room; ++i) {
     if (remaining && *remaining - count <= 0) {
       source_.set_exhausted();
       break;

@@ -17,6 +17,7 @@ class SourceCursor {
   /// Appends up to `want` serialized items to `out` and returns how many; fewer than asked
   /// means the source is exhausted. They are items next()..next()+count-1.
   std::int64_t pull(std::int64_t want, std::vector<char>& out) {
+    want = std::min(want, codec_.contiguous(next_));  // a chunk is one range of the source
     const std::int64_t got = codec_.pull(want, out);
     if (got < want) exhausted_ = true;
     next_ += got;
@@ -29,6 +30,8 @@ class SourceCursor {
     if (auto n = codec_.size()) return std::max<std::int64_t>(0, *n - next_);
     return std::nullopt;
   }
+  /// Items from next() on that are one range of the source (see Codec::contiguous).
+  std::int64_t contiguous() const { return codec_.contiguous(next_); }
   bool exhausted() const { return exhausted_; }
   void set_exhausted() { exhausted_ = true; }
   Codec& codec() { return codec_; }

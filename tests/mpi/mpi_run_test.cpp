@@ -469,6 +469,66 @@ TEST(MpiRun, NodeLeadersDeliverExactlyOnceAndInOrder) {
   }
 }
 
+// Items predicted to finish late start first, longest first, one per chunk; every item is
+// still delivered once, with its own index, and in order when ordered - flat and with leaders.
+void heavy_items_first(RunOptions o, bool ordered) {
+  const std::int64_t n = 3000;
+  // Items 2990 and 2995 are long, and last: started in order they would end the run late.
+  auto fn = [](std::int64_t i) {
+    busy_wait(i == 2990 ? 0.06 : i == 2995 ? 0.04 : 20e-6);
+    return i * 3;
+  };
+  WorkloadProfile p;
+  p.item_seconds_mean = (0.1 + 20e-6 * (n - 2)) / n;
+  p.item_seconds_cv = 5;
+  p.sample_count = 0;
+  p.source = "test";
+  p.validate_and_complete();
+  o.profile = p;
+  o.plan.order = ordered ? Order::ordered : Order::unordered;
+  o.predicted_work_seconds = 0.1 + 20e-6 * (n - 2);
+  o.heavy_items = {{2995, 0.04, 20e-6 * 2993 + 0.0},
+                   {2990, 0.06, 20e-6 * 2990},
+                   {17, 20e-6, 20e-6 * 17}};  // 17 is short: it stays in order
+  ChunksByRank chunks;
+  o.recorder = &chunks;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), fn, [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  if (ordered) EXPECT_TRUE(d.in_order());
+  EXPECT_EQ(r.delivered, n);
+  ASSERT_GE(chunks.chunks.size(), 2u);
+  std::sort(chunks.chunks.begin(), chunks.chunks.end(),
+            [](const ChunkRecord& a, const ChunkRecord& b) { return a.seq < b.seq; });
+  std::vector<std::int64_t> first_two;
+  for (const auto& c : chunks.chunks) {
+    if (c.first == 2990 || c.first == 2995) {
+      EXPECT_EQ(c.count, 1) << "a heavy item goes alone";
+      first_two.push_back(c.seq);
+    }
+    // Every chunk is one range of the source, and the heavy items are not in them again.
+    for (std::int64_t heavy : {2990, 2995})
+      if (c.count > 1) EXPECT_FALSE(c.first <= heavy && heavy < c.first + c.count) << c.first;
+  }
+  ASSERT_EQ(first_two.size(), 2u);
+  const std::int64_t lowest = chunks.chunks.front().seq;
+  EXPECT_LE(std::max(first_two[0], first_two[1]), lowest + 1) << "the heavy items went first";
+  bool said = false;
+  for (const auto& reason : r.plan.reasons) said = said || reason.find("started first") == 0;
+  EXPECT_TRUE(said) << "the plan says what started first";
+}
+
+TEST(MpiRun, HeavyItemsStartFirstAndDeliveryStaysExact) {
+  heavy_items_first(small_chunks(Order::ordered), true);
+  heavy_items_first(small_chunks(Order::unordered), false);
+}
+
+TEST(MpiRun, HeavyItemsStartFirstWithNodeLeaders) {
+  heavy_items_first(led(Order::ordered), true);
+}
+
 TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {
   const std::int64_t n = 6000;
   std::int64_t delivered = 0;

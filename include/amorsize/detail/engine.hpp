@@ -4,6 +4,7 @@
 // layer in run.hpp only packs and unpacks.
 #include <mpi.h>
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -53,6 +54,19 @@ class Codec {
   /// sink, in index order. Returns false when the sink asks to stop.
   virtual bool deliver(std::int64_t first, std::int64_t count, const char* data, std::size_t size,
                        const std::vector<Failure>& failures) = 0;
+
+  // Items started first (RunOptions::heavy_items). The protocol numbers items by *position*,
+  // the order pull() hands them out; these map positions back to the source's indices, which
+  // the sink, the failures, the log and ordered delivery use.
+
+  /// Coordinator, before the first pull: hand out the items at these source indices first,
+  /// in this order. False when the source cannot be read out of order (it has no at()).
+  virtual bool start_first(const std::vector<std::int64_t>& /*indices*/) { return false; }
+  /// The source index of the item at `position`.
+  virtual std::int64_t source_index(std::int64_t position) const { return position; }
+  /// How many positions from `position` on hold consecutive source indices (a chunk never
+  /// spans more, so that it is one range of the source).
+  virtual std::int64_t contiguous(std::int64_t /*position*/) const { return INT64_MAX; }
 };
 
 /// Runs the protocol on every rank of `comm`; the report is complete on rank 0 only.
