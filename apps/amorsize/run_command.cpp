@@ -15,17 +15,21 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "../../src/format.hpp"
 #include "amorsize/error.hpp"
 #include "amorsize/run.hpp"
+#include "amorsize/task_model.hpp"
 #include "amorsize/tasks.hpp"
 #include "amorsize/workload.hpp"
 #include "commands.hpp"
 #include "history_setup.hpp"
 #include "mpi_session.hpp"
+#include "task_forecast.hpp"
 
 namespace amorsize::app {
 namespace {
@@ -83,20 +87,50 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// Tasks from a file (or stdin), skipping those the journal has.
+// What rank 0 keeps of a task while it runs, for its row in the log's tasks table.
+struct TaskNote {
+  std::string line;
+  double predicted = 0;
+  double file_bytes = -1;
+};
+
+// Tasks from a file (or stdin), skipping those the journal has. With history, the tasks the
+// forecast found longest can be read out of order (at(), RunOptions::heavy_items), and each
+// task handed out is noted (its line, prediction, file sizes) until its result is logged.
 struct TaskSource {
   using item_type = Task;
   std::istream* in;
   TaskReader reader;
   const Journal* journal;
   std::optional<std::int64_t> remaining;
+  const std::map<std::int64_t, Task>* heavy = nullptr;  // by index in the source
+  const TaskModel* model = nullptr;
+  FileSizes* files = nullptr;
+  std::map<std::int64_t, TaskNote>* notes = nullptr;  // by task number; null: not logging
   TaskSource(std::istream& stream, const Journal* j, std::optional<std::int64_t> left)
       : in(&stream), reader(stream), journal(j), remaining(left) {}
   std::optional<std::int64_t> size() const { return remaining; }
   std::optional<Task> next() {
     while (auto t = reader.next())
-      if (!journal || !journal->done(t->number)) return t;
+      if (!journal || !journal->done(t->number)) return noted(std::move(*t));
     return std::nullopt;
+  }
+  Task at(std::int64_t index) const {
+    const auto it = heavy ? heavy->find(index) : decltype(heavy->end()){};
+    if (!heavy || it == heavy->end())
+      throw error("amorsize: task " + std::to_string(index + 1) + " was asked for out of order");
+    return noted(it->second);
+  }
+  Task noted(Task t) const {
+    if (notes) {
+      TaskNote note{t.line, 0, -1};
+      const TaskFeatures f = task_features(t.line, files);
+      note.file_bytes = f.file_bytes;
+      if (model)
+        if (auto p = model->predict(t.line, f)) note.predicted = p->seconds;
+      notes->emplace(t.number, std::move(note));
+    }
+    return t;
   }
 };
 
@@ -212,6 +246,39 @@ class ExplainingRecorder : public Recorder {
   Recorder* next_;
 };
 
+// With a confident per-task forecast: the plan uses its profile instead of sampling (or of the
+// run-level history), and its longest tasks are candidates to start first.
+void plan_from_forecast(const TaskModel* model, const std::optional<TaskForecast>& forecast,
+                        const Journal* journal, const std::string& history, RunOptions& options) {
+  if (!model || model->tasks() == 0) return;
+  if (!forecast) {
+    options.profile_reason += "; no per-task forecast: tasks from stdin are read only once";
+    return;
+  }
+  const std::string why = forecast->reason(*model);
+  if (forecast->confidence < model->options().min_confidence) {
+    options.profile_reason += (options.profile_reason.empty() ? "" : "; ") +
+                              std::string("per-task model not used: ") + why + " < " +
+                              detail::fixed(model->options().min_confidence, 2);
+    return;
+  }
+  RunIndexRow newest;
+  for (const auto& r : list_runs(history, false))
+    if (r.run_id == model->newest_run()) newest = r;
+  options.profile = forecast->profile(newest);
+  options.profile_reason = "planned per task from history, without sampling: " + why;
+  const OverheadFit fit = fit_overheads(read_run(history, model->newest_run(), false).chunks);
+  if (fit.chunks > 0 && fit.per_chunk_seconds > 0)
+    options.latency_seconds = fit.per_chunk_seconds / 2;
+  if (fit.per_byte_seconds > 0) options.bandwidth_bytes_per_second = 1 / fit.per_byte_seconds;
+  if (journal && journal->done_count() > 0) {
+    options.profile_reason += "; a resumed run starts its tasks in file order";
+    return;
+  }
+  options.heavy_items = forecast->heavy;
+  options.predicted_work_seconds = forecast->work_seconds;
+}
+
 }  // namespace
 
 Command add_run_command(CLI::App& parent, const std::string& command_line) {
@@ -325,8 +392,16 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     options.stop_requested = stop_requested;
     std::string problem;
     SpillDirectory spill;
+    std::string task_command;  // the template, as the log keeps it for the per-task model
+    for (const auto& a : args->command) task_command += (task_command.empty() ? "" : " ") + a;
+    const std::string history_path =
+        args->history.history.empty() ? args->history.log : args->history.history;
+    std::unique_ptr<TaskModel> model;
+    FileSizes files;
+    std::optional<TaskForecast> forecast;
     if (rank == 0) {
       try {
+        if (!history_path.empty()) model = std::make_unique<TaskModel>(history_path, task_command);
         std::uint64_t print = fnv1a(args->order.data(), ordered ? 1 : 0);
         for (const auto& a : args->command) print = fnv1a(a.data(), a.size() + 1, print);
         if (args->tasks != "-") {
@@ -336,9 +411,16 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           FingerprintingBuffer fingerprinted(in, print);
           std::istream through(&fingerprinted);
           TaskReader reader(through);
-          while (reader.next()) {
-          }
+          // With history, the same pass predicts every task (RunOptions::heavy_items).
+          std::optional<TaskForecaster> forecaster;
+          if (model && model->tasks() > 0)
+            forecaster.emplace(
+                *model, files,
+                std::size_t(std::max<std::int64_t>(0, RunOptions{}.max_first_items)));
+          while (auto t = reader.next())
+            if (forecaster) forecaster->add(*t);
           total = reader.tasks_read();
+          if (forecaster) forecast = forecaster->finish();
           file = std::make_unique<std::ifstream>(args->tasks, std::ios::binary);
         }
         if (!journal_path.empty())
@@ -379,6 +461,11 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       if (args->command.empty()) key += " " + args->tasks;
     }
     auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options);
+    if (rank == 0) plan_from_forecast(model.get(), forecast, journal.get(), history_path, options);
+    if (log) {
+      log->set_task_command(task_command);
+      log->set_from_history(options.profile.has_value());
+    }
     ExplainingRecorder explaining(options.recorder);
     if (args->explain) options.recorder = &explaining;
 
@@ -388,6 +475,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
       options.on_warning = [](const std::string& w) {
         std::fprintf(stderr, "\namorsize: warning: %s\n", w.c_str());
       };
+    std::map<std::int64_t, TaskNote> notes;  // rank 0: tasks handed out, until logged
     std::uint64_t written = journal ? journal->output_bytes() : 0;
     std::int64_t done = 0, failed = 0, abandoned = 0;
     std::vector<nlohmann::ordered_json> failures;
@@ -417,6 +505,15 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
         ++abandoned;
         blocked = blocked || ordered;
         return true;
+      }
+      if (log) {  // the task's row in the log (it is in notes: it was handed out)
+        auto note = notes.find(r.number);
+        if (note != notes.end()) {
+          log->on_task({r.number, std::move(note->second.line), r.seconds, note->second.predicted,
+                        r.ok() ? 0 : (r.timed_out ? 124 : r.status), double(r.max_rss_bytes),
+                        note->second.file_bytes});
+          notes.erase(note);
+        }
       }
       const std::uint64_t bytes = r.output_bytes();
       if (bytes > 0 && write_output(r, out) != bytes) throw output_failed();
@@ -462,7 +559,12 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     std::istream& in = file ? static_cast<std::istream&>(*file) : std::cin;
     RunReport report;
     try {
-      report = run(MPI_COMM_WORLD, TaskSource(in, journal.get(), total), work, sink, options);
+      TaskSource source(in, journal.get(), total);
+      if (forecast) source.heavy = &forecast->heavy_tasks;
+      source.model = model.get();
+      source.files = &files;
+      if (log) source.notes = &notes;
+      report = run(MPI_COMM_WORLD, std::move(source), work, sink, options);
     } catch (const std::exception& e) {
       // A failure outside a task (the output's disk is full, ...) ended the run on every rank;
       // rank 0's message names the rank and the reason. The journal keeps what was written.
