@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "amorsize/error.hpp"
+#include "amorsize/report.hpp"
 
 namespace amorsize {
 namespace {
@@ -130,6 +131,25 @@ TEST_F(TaskLog, TasksGoIntoTheLogAndBackWithTheirCommand) {
   EXPECT_EQ(run.tasks[7].line, "sim --size 7 --seed 10");
   EXPECT_EQ(TaskModel(path(), "./sim {}").tasks(), 49) << "the task of 0 s is not learned";
   EXPECT_EQ(TaskModel(path(), "./other {}").tasks(), 0) << "another command";
+}
+
+TEST_F(TaskLog, TheReportShowsPredictedAgainstMeasuredPerTask) {
+  {
+    TimingLog log(path(), "k", "");
+    auto tasks = sweep(1, 30, 0);
+    for (auto& t : tasks) t.predicted_seconds = t.seconds * (t.item % 2 ? 1.1 : 1.5);
+    for (const auto& t : tasks) log.on_task(t);
+    log.finish(empty_report(), "complete");
+  }
+  const LoggedRun run = read_run(path());
+  const std::string text = run_text(run);
+  EXPECT_NE(text.find("Tasks: 29 recorded; 29 predicted, median error"), std::string::npos) << text;
+  EXPECT_NE(text.find("task 29: 58 ms, predicted 63.8 ms  sim --size 29 --seed 8"),
+            std::string::npos)
+      << text;
+  const std::string json = run_json(run);
+  EXPECT_NE(json.find("\"predicted_seconds\": 0.0638"), std::string::npos);
+  EXPECT_NE(json.find("\"within_20_percent\": 0.517"), std::string::npos) << json.substr(0, 0);
 }
 
 TEST_F(TaskLog, TheTaskTableIsBoundedByALimit) {

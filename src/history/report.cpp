@@ -143,6 +143,32 @@ RunAnalysis analyze(const LoggedRun& run) {
   return a;
 }
 
+// Per task (schema 2): how far the predictions were from the measured times.
+struct TaskErrors {
+  std::int64_t predicted = 0;
+  double median_error = 0;
+  double within_20 = 0;  // fraction of predicted tasks within 20%
+};
+
+TaskErrors task_errors(const LoggedRun& run) {
+  std::vector<double> errors;
+  for (const auto& t : run.tasks)
+    if (t.predicted_seconds > 0 && t.seconds > 0 && t.status == 0)
+      errors.push_back(std::fabs(t.predicted_seconds - t.seconds) / t.seconds);
+  TaskErrors e;
+  e.predicted = std::int64_t(errors.size());
+  if (errors.empty()) return e;
+  std::sort(errors.begin(), errors.end());
+  e.median_error = errors[errors.size() / 2];
+  e.within_20 = double(std::upper_bound(errors.begin(), errors.end(), 0.2) - errors.begin()) /
+                double(errors.size());
+  return e;
+}
+
+std::string shortened(const std::string& line, std::size_t most = 60) {
+  return line.size() <= most ? line : line.substr(0, most - 3) + "...";
+}
+
 std::string runs_text(const std::vector<RunIndexRow>& runs) {
   std::ostringstream out;
   char line[512];
@@ -205,6 +231,28 @@ std::string run_text(const LoggedRun& run) {
     out << "  #" << c.seq << " items " << c.first << ".." << c.first + c.count - 1 << " on node "
         << c.node << " rank " << c.rank << ": " << human_seconds(c.compute_seconds) << " ("
         << human_seconds(item_seconds(c)) << " per item)\n";
+  if (!run.tasks.empty()) {
+    const TaskErrors e = task_errors(run);
+    out << "Tasks: " << run.tasks.size() << " recorded";
+    if (run.tasks_dropped > 0) out << " (" << run.tasks_dropped << " more beyond the log's limit)";
+    if (e.predicted > 0)
+      out << "; " << e.predicted << " predicted, median error " << fixed(100 * e.median_error, 1)
+          << "%, " << detail::percent(e.within_20) << " within 20%";
+    out << "\n  the longest, predicted against measured:\n";
+    std::vector<const TaskRecord*> longest;
+    for (const auto& t : run.tasks) longest.push_back(&t);
+    const std::size_t shown = std::min<std::size_t>(10, longest.size());
+    std::partial_sort(
+        longest.begin(), longest.begin() + std::ptrdiff_t(shown), longest.end(),
+        [](const TaskRecord* a, const TaskRecord* b) { return a->seconds > b->seconds; });
+    for (std::size_t i = 0; i < shown; ++i) {
+      const TaskRecord& t = *longest[i];
+      out << "    task " << t.item << ": " << human_seconds(t.seconds) << ", predicted "
+          << (t.predicted_seconds > 0 ? human_seconds(t.predicted_seconds) : std::string("-"))
+          << (t.status != 0 ? ", status " + std::to_string(t.status) : std::string()) << "  "
+          << shortened(t.line) << "\n";
+    }
+  }
   if (!run.pressure.empty()) {
     out << "Memory pressure: " << run.pressure.size() << " episode(s)";
     for (const auto& n : a.nodes)
@@ -283,6 +331,19 @@ std::string run_json(const LoggedRun& run) {
                     {"compute_seconds", c.compute_seconds}});
   j["slowest_chunks"] = slow;
   j["pressure_episodes"] = run.pressure.size();
+  const TaskErrors e = task_errors(run);
+  nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
+  for (const auto& t : run.tasks)
+    tasks.push_back({{"task", t.item},
+                     {"line", t.line},
+                     {"seconds", t.seconds},
+                     {"predicted_seconds", t.predicted_seconds},
+                     {"status", t.status},
+                     {"max_rss_bytes", t.max_rss_bytes},
+                     {"file_bytes", t.file_bytes}});
+  j["tasks"] = {{"recorded", run.tasks.size()},     {"dropped", run.tasks_dropped},
+                {"predicted", e.predicted},         {"median_error", e.median_error},
+                {"within_20_percent", e.within_20}, {"rows", tasks}};
   return j.dump(2);
 }
 

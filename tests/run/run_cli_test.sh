@@ -27,6 +27,42 @@ memory_cgroup() {
 in_cgroup() { sh -c 'cg=$1; shift; echo $$ > "$cg/cgroup.procs" && exec "$@"' sh "$cg" "$@"; }
 
 case $case in
+history_longest_first)
+  # 60 short sleeps in shuffled order, then one of 0.6 s last. Run 2 plans from run 1's tasks
+  # and starts the long one first; the output is the same, each task once, in order (and all
+  # of them, unordered).
+  /usr/bin/python3 -c "
+import random; r = random.Random(5); t = ['%.4f' % (0.010 + 0.0005 * i) for i in range(60)]
+r.shuffle(t); print('\n'.join(t + ['0.6']))" > tasks.txt
+  cmd=(-- sh -c 'sleep $1; echo $1' sh {})
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out1.txt --log log.h5 --explain \
+    "${cmd[@]}" 2> err1.txt || fail "run 1: $(cat err1.txt)"
+  grep -q "started first" err1.txt && fail "run 1 has no history, yet started tasks first"
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out2.txt --log log.h5 --explain \
+    "${cmd[@]}" 2> err2.txt || fail "run 2: $(cat err2.txt)"
+  grep -q "planned per task from history" err2.txt || fail "run 2 not planned per task: $(cat err2.txt)"
+  grep -q "started first.*item 60 (6" err2.txt || fail "the long task did not start first: $(cat err2.txt)"
+  cmp tasks.txt out2.txt || fail "run 2's output is not every task once, in order"
+  "${mpi[@]}" "$amorsize" run --tasks tasks.txt --output out3.txt --history log.h5 \
+    --order unordered "${cmd[@]}" || fail "run 3"
+  [ "$(sort out3.txt | md5sum)" = "$(sort tasks.txt | md5sum)" ] || fail "unordered: not every task once"
+  ;;
+history_low_confidence_samples)
+  # Times that have nothing to do with the line (the shell's pid picks the sleep): the
+  # per-task model's confidence stays below 0.7, and a new file of the same command samples.
+  seq 1 60 > tasks1.txt
+  seq 61 100 > tasks2.txt
+  cmd=(-- sh -c 'sleep 0.0$(( $$ % 5 + 1 )); echo $1' sh {})
+  "${mpi[@]}" "$amorsize" run --tasks tasks1.txt --output out1.txt --log log.h5 "${cmd[@]}" \
+    || fail "run 1"
+  "${mpi[@]}" "$amorsize" run --tasks tasks2.txt --output out2.txt --log log.h5 --explain \
+    "${cmd[@]}" 2> err.txt || fail "run 2: $(cat err.txt)"
+  grep -q "per-task model not used: .*confidence 0\.[0-6][0-9] < 0.70" err.txt \
+    || fail "the model was not refused: $(cat err.txt)"
+  grep -q "planned per task" err.txt && fail "planned per task at low confidence"
+  grep -q "^  - sampled" err.txt || fail "run 2 did not sample: $(cat err.txt)"
+  cmp tasks2.txt out2.txt || fail "output"
+  ;;
 ordered_3000)
   # 3,000 short tasks in many chunks; the output is in task order, byte for byte. (10,000
   # took 39 s on a slow CI machine, starting processes; 3,000 check the same.)
