@@ -101,9 +101,10 @@ struct RunOptions {
   /// With a known `profile` and a source with `at(index)` (source::range, source::container of
   /// a random-access container, ...), the run starts first, longest first and one per chunk,
   /// each candidate that would otherwise finish late: one whose predicted end, starting when
-  /// the source's order reaches it (work_before / workers), passes 3/4 of the predicted
-  /// makespan. At most `max_first_items` (and, ordered, half the reorder window, which they
-  /// hold until the order reaches them). The plan's reasons say which and why.
+  /// the source's order reaches it (work_before / workers), passes the predicted makespan
+  /// max(predicted_work_seconds / workers, longest) by more than 2%. At most `max_first_items`
+  /// (and, ordered, half the reorder window, which they hold until the order reaches them). The
+  /// plan's reasons say which and why.
   struct HeavyItem {
     std::int64_t index = 0;  ///< in the source
     double seconds = 0;      ///< its predicted time

@@ -227,6 +227,7 @@ void Coordinator::make_plan() {
 // RunOptions::heavy_items: the candidates that would finish late in the source's order start
 // first, longest first (see RunOptions). Once, before the first item goes out.
 void Coordinator::start_heavy_items_first() {
+  constexpr double kLate = 1.02;
   if (first_items_chosen_ || options_.heavy_items.empty() || !options_.profile ||
       source_.next() != 0)
     return;
@@ -235,9 +236,12 @@ void Coordinator::start_heavy_items_first() {
   double longest = 0;
   for (const auto& h : options_.heavy_items) longest = std::max(longest, h.seconds);
   const double makespan = std::max(options_.predicted_work_seconds / workers, longest);
+  // Started in order, an item starts about when the work before it is done, work_before /
+  // workers; it is late when it would end past the predicted makespan (2% allowed: every
+  // item near the end ends a little past the average).
   std::vector<RunOptions::HeavyItem> late;
   for (const auto& h : options_.heavy_items)
-    if (h.seconds > 0 && h.work_before / workers + h.seconds > 0.75 * makespan) late.push_back(h);
+    if (h.seconds > 0 && h.work_before / workers + h.seconds > kLate * makespan) late.push_back(h);
   if (late.empty()) return;
   std::sort(late.begin(), late.end(),
             [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
@@ -264,7 +268,7 @@ void Coordinator::start_heavy_items_first() {
   const auto& top = late.front();
   std::string why =
       "started first, longest first and one per chunk: " + std::to_string(late.size()) + " item" +
-      (late.size() == 1 ? "" : "s") + " predicted to end after 3/4 of the predicted makespan (" +
+      (late.size() == 1 ? "" : "s") + " predicted to end past the predicted makespan (" +
       human_seconds(makespan) + ") if started in order; the longest, item " +
       std::to_string(top.index) + " (" + human_seconds(top.seconds) + "), would have started at " +
       percent(options_.predicted_work_seconds > 0
