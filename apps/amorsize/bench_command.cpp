@@ -27,7 +27,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string workload, schedule = "auto", order = "auto", hierarchy = "auto", work = "wall",
                           bind = "compact";
-    bool json = false, fail_fast = false;
+    bool json = false, fail_fast = false, record_items = false;
     int simulated_nodes = 0;
     HistoryArgs history;
     MemoryArgs memory;
@@ -66,6 +66,9 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "the model is confident (default: the --log file)");
   cmd->add_option("--key", args->history.key,
                   "the workload's name in the log (default: the workload spec)");
+  cmd->add_flag("--record-items", args->record_items,
+                "log every item's time (the log's tasks table): a later run of the same "
+                "workload with --history starts the items that would end late first");
 
   return [args, command_line]() {
     const WorkloadSpec spec =
@@ -83,13 +86,15 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     apply_memory_options(args->memory, options);
     options.plan.bind = for_option("--bind", [&] { return parse_bind(args->bind); });
     options.simulated_nodes = args->simulated_nodes;
+    options.record_items = args->record_items;
     const std::int64_t n = *spec.items;
 
     MpiSession mpi;
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const std::string key = args->history.key.empty() ? spec.text : args->history.key;
-    auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options);
+    auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options,
+                               /*item_costs=*/true);
     std::vector<unsigned char> seen(rank == 0 ? std::size_t(n) : 0, 0);
     bool exactly_once = true, order_ok = true;
     std::int64_t last = -1;

@@ -6,7 +6,7 @@ namespace amorsize::app {
 
 std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& args,
                                            const std::string& key, const std::string& command_line,
-                                           RunOptions& options) {
+                                           RunOptions& options, bool item_costs) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::unique_ptr<TimingLog> log;
@@ -23,6 +23,12 @@ std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& arg
             options.latency_seconds = p.overheads.per_chunk_seconds / 2;
           if (p.overheads.per_byte_seconds > 0)
             options.bandwidth_bytes_per_second = 1 / p.overheads.per_byte_seconds;
+          if (item_costs) {
+            ItemCosts costs = predict_item_costs(history, key);
+            options.heavy_items = std::move(costs.longest);
+            options.predicted_work_seconds = costs.work_seconds;
+            options.profile_reason += "; " + costs.reason;
+          }
         } else {
           options.profile_reason = "sampled: " + p.reason;
         }

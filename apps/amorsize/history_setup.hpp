@@ -21,11 +21,13 @@ struct HistoryArgs {
 struct PeerFailed {};
 
 /// On rank 0: predicts the profile from the history (setting options.profile and the reason)
-/// and opens the log (returned; it is the options' recorder). Collective over `comm`: throws
-/// invalid_argument on rank 0 and PeerFailed elsewhere when the log cannot be used.
+/// and opens the log (returned; it is the options' recorder). With `item_costs` and a profile
+/// from history, the items an earlier run of the key recorded (--record-items) become
+/// options.heavy_items. Collective over `comm`: throws invalid_argument on rank 0 and
+/// PeerFailed elsewhere when the log cannot be used.
 std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& args,
                                            const std::string& key, const std::string& command_line,
-                                           RunOptions& options);
+                                           RunOptions& options, bool item_costs = false);
 
 /// Status of a finished run for the log: "complete", "failed" (items failed) or "interrupted".
 std::string run_status(const RunReport& report);

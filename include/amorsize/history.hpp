@@ -157,6 +157,11 @@ std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished
 /// or non-finite time) is refused with invalid_argument naming the problem.
 LoggedRun read_run(const std::string& path, std::int64_t run_id = -1, bool with_tasks = true);
 
+/// The times a run recorded for its items or tasks, (item, seconds) of the successful ones,
+/// read without their lines (a few MB for millions of items). Empty when it recorded none.
+std::vector<std::pair<std::int64_t, double>> read_item_seconds(const std::string& path,
+                                                               std::int64_t run_id);
+
 // ---------------------------------------------------------------------------------------------
 // The model.
 
@@ -193,6 +198,19 @@ struct Prediction {
 /// nothing, with the reason).
 Prediction predict(const std::string& path, const std::string& workload_key,
                    const ModelOptions& options = {});
+
+/// Each item's cost as the newest complete run of `workload_key` that recorded its items
+/// measured them (RunOptions::record_items; a rerun of the same key runs the same items): the
+/// `max_items` longest, as candidates to start first (RunOptions::heavy_items), and the total.
+struct ItemCosts {
+  std::int64_t run_id = 0;                     ///< the run they come from (0: none)
+  std::int64_t items = 0;                      ///< items it recorded
+  double work_seconds = 0;                     ///< their total time
+  std::vector<RunOptions::HeavyItem> longest;  ///< longest first
+  std::string reason;  ///< where they come from, or why there are none, in words
+};
+ItemCosts predict_item_costs(const std::string& path, const std::string& workload_key,
+                             std::size_t max_items = 4096);
 
 /// The least-squares fit over a set of chunk records.
 OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks);

@@ -139,6 +139,10 @@ struct RunOptions {
   /// stderr after "amorsize: warning: "). RunReport::warnings has them too.
   std::function<void(const std::string&)> on_warning;
   Recorder* recorder = nullptr;  ///< observes the run on rank 0 (not owned)
+  /// Every item's wall time goes to the recorder (Recorder::on_task: the log's tasks table,
+  /// `item` its index), 8 bytes per item more in each result. What `amorsize bench
+  /// --record-items` and a later run's heavy_items (predict_item_costs) learn from.
+  bool record_items = false;
   /// An error outside an item (a sink or source that throws, a message or item that cannot be
   /// read, an MPI error) on any rank: with `end_run` every rank stops once its current chunk
   /// is done and `run` throws on every rank (see run.hpp); with `abort` the failing rank calls

@@ -566,14 +566,18 @@ auto reading(const std::string& path, F&& f) -> decltype(f()) {
 
 /// A run's tasks table. A table missing a column, or holding a time that is negative or not
 /// finite, is refused: the model would learn from it.
-std::vector<TaskRecord> read_tasks(hid_t dataset, const std::string& path) {
-  const Schema schema;
+void read_tasks_columns_check(hid_t dataset, const std::string& path) {
   h5::Type file_type(H5Dget_type(dataset), "H5Dget_type", "tasks");
   for (const char* column : kTaskColumns)
     if (H5Tget_class(file_type.get()) != H5T_COMPOUND ||
         H5Tget_member_index(file_type.get(), column) < 0)
       throw invalid_argument("log " + path + ": its tasks table has no \"" + column +
                              "\" column (damaged, or not written by amorsize)");
+}
+
+std::vector<TaskRecord> read_tasks(hid_t dataset, const std::string& path) {
+  const Schema schema;
+  read_tasks_columns_check(dataset, path);
   h5::Rows<TaskRow> rows(dataset, "tasks", schema.task.memory.get());
   std::vector<TaskRecord> out;
   out.reserve(rows.get().size());
@@ -1121,6 +1125,42 @@ std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished
     std::vector<RunIndexRow> out;
     out.reserve(rows.size());
     for (auto& entry : rows) out.push_back(std::move(entry.second));
+    return out;
+  });
+}
+
+std::vector<std::pair<std::int64_t, double>> read_item_seconds(const std::string& path,
+                                                               std::int64_t run_id) {
+  struct Time {
+    std::int64_t item;
+    double seconds;
+    std::int32_t status;
+  };
+  h5::Quiet quiet;
+  h5::File file = open_for_reading(path);
+  return reading(path, [&] {
+    std::vector<std::pair<std::int64_t, double>> out;
+    const std::string name = std::string(kRuns) + "/" + run_name(run_id) + "/tasks";
+    if (!h5::link_exists(file.get(), kRuns) ||
+        !h5::link_exists(file.get(), (std::string(kRuns) + "/" + run_name(run_id)).c_str()) ||
+        !h5::link_exists(file.get(), name.c_str()))
+      return out;
+    h5::Dataset d = h5::open_table(file.get(), name.c_str());
+    read_tasks_columns_check(d.get(), path);
+    const h5::Compound type = h5::compound(
+        sizeof(Time),
+        {h5::Field{"item", offsetof(Time, item), H5T_NATIVE_INT64, H5T_STD_I64LE},
+         h5::Field{"seconds", offsetof(Time, seconds), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE},
+         h5::Field{"status", offsetof(Time, status), H5T_NATIVE_INT32, H5T_STD_I32LE}});
+    h5::Rows<Time> rows(d.get(), "tasks", type.memory.get());
+    out.reserve(rows.get().size());
+    for (const Time& t : rows.get()) {
+      if (!std::isfinite(t.seconds) || t.seconds < 0)
+        throw invalid_argument("log " + path + ": its tasks table is damaged (task " +
+                               std::to_string(t.item) + " has a time of " +
+                               std::to_string(t.seconds) + " s)");
+      if (t.status == 0) out.emplace_back(t.item, t.seconds);
+    }
     return out;
   });
 }

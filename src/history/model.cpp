@@ -33,6 +33,48 @@ double weighted(const std::vector<RunIndexRow>& runs, F f) {
 
 }  // namespace
 
+ItemCosts predict_item_costs(const std::string& path, const std::string& key,
+                             std::size_t max_items) {
+  ItemCosts out;
+  if (!file_exists(path)) {
+    out.reason = "no history yet";
+    return out;
+  }
+  const std::vector<RunIndexRow> runs = list_runs(path, false);
+  for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
+    if (r->workload_key != key || r->status != "complete") continue;
+    std::vector<std::pair<std::int64_t, double>> times = read_item_seconds(path, r->run_id);
+    if (times.empty()) continue;
+    if (std::int64_t(times.size()) < r->items) {
+      out.reason = "run " + std::to_string(r->run_id) + " recorded " +
+                   std::to_string(times.size()) + " of its " + std::to_string(r->items) +
+                   " items (the log's limit), too few to place the long ones";
+      return out;
+    }
+    std::sort(times.begin(), times.end());  // by item
+    out.run_id = r->run_id;
+    out.items = std::int64_t(times.size());
+    std::vector<RunOptions::HeavyItem> all;
+    all.reserve(times.size());
+    for (const auto& [item, seconds] : times) {
+      all.push_back({item, seconds, out.work_seconds});
+      out.work_seconds += seconds;
+    }
+    const std::size_t keep = std::min(max_items, all.size());
+    std::partial_sort(all.begin(), all.begin() + std::ptrdiff_t(keep), all.end(),
+                      [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+    all.resize(keep);
+    out.longest = std::move(all);
+    out.reason = "item times from run " + std::to_string(r->run_id) + " (" +
+                 std::to_string(out.items) + " items, " + detail::human_seconds(out.work_seconds) +
+                 ", the longest " +
+                 detail::human_seconds(out.longest.empty() ? 0 : out.longest.front().seconds) + ")";
+    return out;
+  }
+  out.reason = "no complete run of \"" + key + "\" recorded its items";
+  return out;
+}
+
 OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks) {
   // The overhead of a chunk is the time from dispatch to receipt that was neither computing nor
   // waiting in the worker's queue behind its previous chunk (prefetched chunks wait there by

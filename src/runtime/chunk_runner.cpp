@@ -11,12 +11,13 @@ wire::Result run_chunk(Codec& codec, const wire::Chunk& chunk, wire::Return* res
   const wire::ChunkHeader& h = chunk.header;
   wire::Result r;
   r.measured = (h.flags & wire::kMeasureItems) != 0;
+  r.timed = !r.measured && (h.flags & wire::kTimeItems) != 0;
   ExecuteIn in;
   in.first = h.first;
   in.count = h.count;
   in.items = chunk.items.data;
   in.size = chunk.items.size;
-  in.time_each_item = r.measured;
+  in.time_each_item = r.measured || r.timed;
   if (rest && !r.measured) in.stop_after_item_seconds = h.heavy_item_seconds;
   ExecuteOut out;
   const std::uint64_t memory_start = r.measured ? item_memory_start() : 0;
@@ -48,6 +49,9 @@ wire::Result run_chunk(Codec& codec, const wire::Chunk& chunk, wire::Return* res
     r.item_seconds = std::move(out.item_seconds);
     r.item_seconds.resize(std::size_t(h.count), 0.0);
     r.memory_growth_bytes = double(item_memory_since(memory_start));
+  } else if (r.timed) {
+    r.item_seconds = std::move(out.item_seconds);
+    r.item_seconds.resize(std::size_t(out.ran), 0.0);
   }
   return r;
 }

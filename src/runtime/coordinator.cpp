@@ -172,6 +172,7 @@ void Coordinator::sample() {
     }
     if (auto item = sampler.run_local()) {
       account(0, item->header, item->failures);
+      record_items(item->header.first, 1, {item->header.compute_seconds}, item->failures);
       reorder_.accept(item->header.first, 1, std::move(item->results), std::move(item->failures),
                       0);
     }
@@ -311,7 +312,9 @@ void Coordinator::run_serially() {
     if (count == 0) break;
     const double t0 = now();
     wire::Result result =
-        run_chunk(codec_, {wire::ChunkHeader{report_.chunks, first, count}, items});
+        run_chunk(codec_, {wire::ChunkHeader{report_.chunks, first, count,
+                                             options_.record_items ? wire::kTimeItems : 0},
+                           items});
     measured += result.header.compute_seconds;
     measured_items += count;
     on_result(std::move(result), t0);
@@ -329,6 +332,7 @@ void Coordinator::run_parallel() {
   phase_ = Phase::kParallel;
   dispatcher_ = std::make_unique<Dispatcher>(plan_, source_, reorder_, returned_, pressure_, route_,
                                              [this] { return now(); });
+  dispatcher_->set_time_items(options_.record_items);
   start_workers();
   // The plan's window (in chunks), but never so small that a worker would go without one.
   reorder_.set_window(std::max<std::int64_t>(plan_.reorder_window, dispatcher_->width() + 1));
@@ -393,7 +397,8 @@ void Coordinator::start_workers() {
     if (a.led[n].empty()) continue;
     const int leader = layout_.node_leader[n];
     transport_.send(leader, wire::Tag::kLead,
-                    wire::encode(wire::Lead{plan_.inflight_per_worker, planned_chunk, a.led[n]}));
+                    wire::encode(wire::Lead{plan_.inflight_per_worker, planned_chunk, a.led[n],
+                                            options_.record_items ? wire::kTimeItems : 0}));
     dispatcher_->add_leader(leader, int(n), int(a.led[n].size()));
     for (auto r : a.led[n]) leader_of_[std::size_t(r)] = leader;
   }

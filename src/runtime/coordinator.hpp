@@ -64,6 +64,8 @@ class Coordinator {
   void on_message(Message& m);
   void on_probe(int rank, wire::Result result);
   void on_result(wire::Result result, std::optional<double> serial_dispatch);
+  void record_items(std::int64_t first, std::int64_t count, const std::vector<double>& seconds,
+                    const std::vector<Failure>& failures);
   void account(int node, const wire::ResultHeader& h, const std::vector<Failure>& failures);
   void set_pressure(int node, bool pressured, double when, double used);
   bool attend_pressure();

@@ -63,6 +63,7 @@ void Coordinator::on_probe(int rank, wire::Result r) {
   set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
   std::int64_t first = r.header.first;
   to_source(first, r.failures);
+  record_items(first, r.header.count, r.item_seconds, r.failures);
   reorder_.accept(first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);
 }
@@ -123,7 +124,24 @@ void Coordinator::on_result(wire::Result r, std::optional<double> serial_dispatc
     if (options_.recorder) options_.recorder->on_chunk(c);
   }
   account(rec.node, h, r.failures);
+  if (r.timed) record_items(first, h.count, r.item_seconds, r.failures);
   reorder_.accept(first, h.count, std::move(r.results), std::move(r.failures), chunks);
+}
+
+// RunOptions::record_items: each item's time, as a row of the recorder's tasks table.
+void Coordinator::record_items(std::int64_t first, std::int64_t count,
+                               const std::vector<double>& seconds,
+                               const std::vector<Failure>& failures) {
+  if (!options_.record_items || !options_.recorder) return;
+  auto failed = failures.begin();
+  for (std::int64_t i = 0; i < count && std::size_t(i) < seconds.size(); ++i) {
+    TaskRecord t;
+    t.item = first + i;
+    t.seconds = seconds[std::size_t(i)];
+    while (failed != failures.end() && failed->index < t.item) ++failed;
+    t.status = failed != failures.end() && failed->index == t.item ? 1 : 0;
+    options_.recorder->on_task(t);
+  }
 }
 
 void Coordinator::account(int node, const wire::ResultHeader& h,

@@ -16,6 +16,7 @@ Leader::Leader(Transport& transport, const RunOptions& options, const wire::Lead
       memory_(options, transport.rank()),
       inflight_(std::max(1, lead.inflight)),
       chunk_seconds_(lead.chunk_seconds),
+      chunk_flags_(lead.chunk_flags),
       failure_(std::move(failure)) {
   for (auto r : lead.workers) workers_.push_back({r, 0});
 }
@@ -104,7 +105,7 @@ void Leader::take_batch(const wire::Batch& b) {
   for (std::size_t i = 0; i < b.parts.size(); ++i) {
     const auto& p = b.parts[i];
     // A chunk message, as the coordinator would send it (never handing back).
-    todo_.push_back(wire::encode(wire::ChunkHeader{next_part_, p.first, p.count},
+    todo_.push_back(wire::encode(wire::ChunkHeader{next_part_, p.first, p.count, chunk_flags_},
                                  wire::ByteView(items, std::size_t(p.bytes))));
     items += p.bytes;
     part_of_.emplace(next_part_++, std::make_pair(b.header.seq, i));
@@ -148,7 +149,14 @@ void Leader::finish(Batch& batch) {
   std::size_t bytes = 0;
   for (const auto& d : batch.parts) bytes += d.result.results.size();
   out.results.reserve(bytes);
+  out.timed = chunk_flags_ & wire::kTimeItems;
   for (auto& d : batch.parts) {
+    // Item times in part order, which is item order (a part that stopped early has fewer).
+    if (out.timed) {
+      d.result.item_seconds.resize(std::size_t(d.result.header.count), 0.0);
+      out.item_seconds.insert(out.item_seconds.end(), d.result.item_seconds.begin(),
+                              d.result.item_seconds.end());
+    }
     const auto& h = d.result.header;
     r.compute_seconds += h.compute_seconds;
     r.cpu_seconds += h.cpu_seconds;

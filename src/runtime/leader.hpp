@@ -53,6 +53,7 @@ class Leader {
   MemoryWatch memory_;
   int inflight_ = 2;
   double chunk_seconds_ = 0;
+  std::int64_t chunk_flags_ = 0;  // wire::kTimeItems: the workers time each item
   std::vector<Worker> workers_;
   std::deque<std::vector<char>> todo_;  // chunks not handed out yet
   std::map<std::int64_t, Batch> batches_;

@@ -191,7 +191,7 @@ std::vector<char> encode(const Result& r) {
   ResultHeader h = r.header;
   h.results_bytes = std::int64_t(r.results.size());
   h.failures = std::int64_t(r.failures.size());
-  h.measured = r.measured ? 1 : 0;
+  h.measured = r.measured ? 1 : r.timed ? 2 : 0;
   h.parts = std::int64_t(r.parts.size());
   std::vector<char> out;
   out.reserve(sizeof h + r.results.size() + 32 * r.failures.size() +
@@ -199,10 +199,9 @@ std::vector<char> encode(const Result& r) {
   put(out, h);
   out.insert(out.end(), r.results.begin(), r.results.end());
   put_failures(out, r.failures);
-  if (r.measured) {
+  if (r.measured || r.timed)
     for (double t : r.item_seconds) put(out, t);
-    put(out, r.memory_growth_bytes);
-  }
+  if (r.measured) put(out, r.memory_growth_bytes);
   for (const auto& p : r.parts) put(out, p);
   return out;
 }
@@ -217,13 +216,14 @@ Result decode_result(ByteView message) {
   const char* results = in.take(bytes);
   r.results.assign(results, results + bytes);
   r.failures = get_failures(in, h.failures);
-  if (h.measured != 0 && h.measured != 1) in.fail("'measured' is " + std::to_string(h.measured));
+  if (h.measured < 0 || h.measured > 2) in.fail("'measured' is " + std::to_string(h.measured));
   r.measured = h.measured == 1;
-  if (r.measured) {
+  r.timed = h.measured == 2;
+  if (r.measured || r.timed) {
     r.item_seconds.resize(in.count(h.count, sizeof(double), "item times"));
     for (auto& t : r.item_seconds) t = in.get<double>();
-    r.memory_growth_bytes = in.get<double>();
   }
+  if (r.measured) r.memory_growth_bytes = in.get<double>();
   r.parts.resize(in.count(h.parts, sizeof(PartRecord), "parts"));
   for (auto& p : r.parts) p = in.get<PartRecord>();
   in.done();
@@ -235,7 +235,8 @@ std::vector<char> encode(const Lead& lead) {
     std::int32_t workers;
     std::int32_t inflight;
     double chunk_seconds;
-  } header{std::int32_t(lead.workers.size()), lead.inflight, lead.chunk_seconds};
+    std::int64_t chunk_flags;
+  } header{std::int32_t(lead.workers.size()), lead.inflight, lead.chunk_seconds, lead.chunk_flags};
   std::vector<char> out;
   put(out, header);
   for (auto r : lead.workers) put(out, r);
@@ -248,6 +249,9 @@ Lead decode_lead(ByteView message) {
   const auto workers = in.get<std::int32_t>();
   lead.inflight = in.get<std::int32_t>();
   lead.chunk_seconds = in.get<double>();
+  lead.chunk_flags = in.get<std::int64_t>();
+  if (lead.chunk_flags & ~std::int64_t(wire::kTimeItems))
+    in.fail("chunk flags " + std::to_string(lead.chunk_flags));
   lead.workers.resize(in.count(workers, sizeof(std::int32_t), "workers"));
   for (auto& r : lead.workers) r = in.get<std::int32_t>();
   in.done();

@@ -57,6 +57,7 @@ struct ByteView {
 
 enum ChunkFlags : std::int64_t {
   kMeasureItems = 1,  // a sampling probe: send back each item's time and the memory growth
+  kTimeItems = 2,     // send back each item's time (RunOptions::record_items)
 };
 
 struct ChunkHeader {
@@ -106,8 +107,9 @@ struct ResultHeader {
   std::int64_t results_bytes = 0;
   std::int64_t failures = 0;
   std::int32_t pressured = 0;  // the node's memory is under pressure after this chunk
-  std::int32_t measured = 0;   // kMeasureItems: `count` item seconds and the resident-set growth
-                               // (bytes) follow the failures, as doubles
+  std::int32_t measured = 0;   // 1 (kMeasureItems): `count` item seconds and the resident-set
+                               // growth (bytes) follow the failures, as doubles; 2 (kTimeItems):
+                               // `count` item seconds
   std::int64_t parts = 0;      // a leader's batch: `parts` PartRecords follow the failures
   double memory_wtime = 0;     // the node's clock when `pressured` was read (a later reading wins)
   double work_seconds = 0;     // the items' CPU time: their thread's, plus what they noted
@@ -135,7 +137,8 @@ struct Result {
   std::vector<char> results;
   std::vector<Failure> failures;
   bool measured = false;
-  std::vector<double> item_seconds;  // measured: one per item
+  bool timed = false;                // kTimeItems (when not measured): item_seconds only
+  std::vector<double> item_seconds;  // measured or timed: one per item
   double memory_growth_bytes = 0;    // measured: the resident set's growth over the chunk
   std::vector<PartRecord> parts;     // a leader's batch: how each of its chunks went
 };
@@ -147,6 +150,7 @@ struct Lead {
   std::int32_t inflight = 1;  // chunks each of them holds at most
   double chunk_seconds = 0;   // a chunk's planned duration (how long the leader may sleep)
   std::vector<std::int32_t> workers;
+  std::int64_t chunk_flags = 0;  // ChunkFlags for the chunks it hands on (kTimeItems)
 };
 std::vector<char> encode(const Lead& lead);
 Lead decode_lead(ByteView message);

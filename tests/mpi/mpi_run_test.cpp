@@ -534,6 +534,64 @@ TEST(MpiRun, HeavyItemsStartFirstWithNodeLeaders) {
   heavy_items_first(led(Order::ordered), true);
 }
 
+// RunOptions::record_items: every item's time reaches the recorder once, under its own index
+// (sampled items, chunks, leaders' batches, items started first and throwing items alike).
+struct ItemTimes : Recorder {
+  std::vector<int> seen;
+  std::vector<double> seconds;
+  std::vector<int> status;
+  explicit ItemTimes(std::int64_t n)
+      : seen(std::size_t(n)), seconds(std::size_t(n)), status(std::size_t(n)) {}
+  void on_task(const TaskRecord& t) override {
+    if (t.item < 0 || t.item >= std::int64_t(seen.size())) return;
+    ++seen[std::size_t(t.item)];
+    seconds[std::size_t(t.item)] = t.seconds;
+    status[std::size_t(t.item)] = t.status;
+  }
+};
+
+void items_are_recorded(RunOptions o) {
+  const std::int64_t n = 4000;
+  ItemTimes times(n);
+  o.recorder = &times;
+  o.record_items = true;
+  o.fail_fast = false;
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n),
+      [](std::int64_t i) {
+        if (i == 1234) throw std::runtime_error("bad");
+        busy_wait(i == 3999 ? 2e-3 : 10e-6);
+        return i * 3;
+      },
+      [](std::int64_t, std::int64_t) {}, o);
+  if (rank() != 0) return;
+  EXPECT_EQ(r.items, n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(times.seen[std::size_t(i)], 1) << "item " << i;
+    EXPECT_EQ(times.status[std::size_t(i)], i == 1234 ? 1 : 0) << "item " << i;
+  }
+  EXPECT_GE(times.seconds[3999], 2e-3) << "item 3999 was timed as item 3999";
+  EXPECT_LT(times.seconds[3998], 2e-3);
+}
+
+TEST(MpiRun, EveryItemsTimeIsRecordedOnceUnderItsIndex) {
+  items_are_recorded(small_chunks(Order::unordered));
+  RunOptions first = small_chunks(Order::ordered);
+  WorkloadProfile p;
+  p.item_seconds_mean = 12e-6;
+  p.sample_count = 0;
+  p.source = "test";
+  p.validate_and_complete();
+  first.profile = p;
+  first.predicted_work_seconds = 0.05;
+  first.heavy_items = {{3999, 0.01, 0.04}};
+  items_are_recorded(first);
+}
+
+TEST(MpiRun, EveryItemsTimeIsRecordedOnceWithNodeLeaders) {
+  items_are_recorded(led(Order::ordered));
+}
+
 TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {
   const std::int64_t n = 6000;
   std::int64_t delivered = 0;
