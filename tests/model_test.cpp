@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <random>
 
 #include "amorsize/history.hpp"
 
@@ -21,8 +23,10 @@ class ModelTest : public testing::Test {
   // chunk means alternating (1 - spread)x and (1 + spread)x: for 100-item chunks and the
   // default spread, an item CV near 0.5.
   void log_run(const std::string& key, int chunks, int per_chunk, double item_seconds,
-               const std::string& status = "complete", double spread = 0.05) {
+               const std::string& status = "complete", double spread = 0.05,
+               const std::map<std::string, double>& features = {}) {
     TimingLog log(path_, key, "test");
+    if (!features.empty()) log.on_features(features);
     RunReport report;
     report.chunks = chunks;
     report.cores = 4;
@@ -51,6 +55,52 @@ class ModelTest : public testing::Test {
 
   std::string path_;
 };
+
+// Workloads "sim n=N" whose items take 10 us x N, for N from 100 up by factors of sqrt(2).
+TEST_F(ModelTest, AnUnseenWorkloadIsPlannedFromTheNearestByItsFeatures) {
+  for (int i = 0; i < 8; ++i) {
+    const double n = std::round(100 * std::pow(2.0, i / 2.0));
+    log_run("sim n=" + std::to_string(int(n)), 200, 100, 1e-5 * n, "complete", 0.05,
+            {{"n", n}, {"steps", 10}});
+  }
+  const Prediction p = predict(path_, "sim n=300", {}, {{"n", 300}, {"steps", 10}});
+  ASSERT_TRUE(p.profile) << p.reason;
+  EXPECT_NEAR(p.profile->item_seconds_mean, 3e-3, 3e-3 * 0.2) << p.reason;
+  EXPECT_GE(p.confidence, 0.7);
+  EXPECT_NE(p.reason.find("0 complete runs of \"sim n=300\""), std::string::npos) << p.reason;
+  EXPECT_NE(p.reason.find("nearest of 8 earlier workloads by their features (n, steps"),
+            std::string::npos)
+      << p.reason;
+  EXPECT_EQ(p.profile->source, "predicted from similar workloads");
+  // Other feature names are other workloads: nothing to go by.
+  const Prediction other = predict(path_, "sim n=300", {}, {{"atoms", 300}});
+  EXPECT_FALSE(other.profile);
+  EXPECT_NE(other.reason.find("0 earlier workloads with the same features"), std::string::npos)
+      << other.reason;
+  // Without features, an unseen key samples, as before.
+  EXPECT_FALSE(predict(path_, "sim n=300").profile);
+}
+
+TEST_F(ModelTest, FeaturesThatDoNotExplainTheTimesGiveNoConfidence) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<double> any(-3, 3);
+  for (int i = 0; i < 8; ++i)
+    log_run("w" + std::to_string(i), 200, 100, 1e-3 * std::exp(any(rng)), "complete", 0.05,
+            {{"n", double(i)}});
+  const Prediction p = predict(path_, "new", {}, {{"n", 3.5}});
+  EXPECT_FALSE(p.profile);
+  EXPECT_LT(p.confidence, 0.7);
+  EXPECT_NE(p.reason.find("so sampling"), std::string::npos) << p.reason;
+}
+
+TEST_F(ModelTest, AKeyWithItsOwnHistoryDoesNotAskTheNeighbours) {
+  for (int i = 0; i < 5; ++i)
+    log_run("w" + std::to_string(i), 200, 100, 1e-3 * (i + 1), "complete", 0.05,
+            {{"n", double(i)}});
+  const Prediction p = predict(path_, "w2", {}, {{"n", 2}});
+  ASSERT_TRUE(p.profile);
+  EXPECT_EQ(p.reason.find("features"), std::string::npos) << p.reason;
+}
 
 TEST_F(ModelTest, MissingLogPredictsNothingAndSaysWhy) {
   const Prediction p = predict(path_, "k");

@@ -66,6 +66,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
                   "the model is confident (default: the --log file)");
   cmd->add_option("--key", args->history.key,
                   "the workload's name in the log (default: the workload spec)");
+  add_feature_option(cmd, args->history.features);
   cmd->add_flag("--record-items", args->record_items,
                 "log every item's time (the log's tasks table): a later run of the same "
                 "workload with --history starts the items that would end late first");
@@ -87,6 +88,8 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     options.plan.bind = for_option("--bind", [&] { return parse_bind(args->bind); });
     options.simulated_nodes = args->simulated_nodes;
     options.record_items = args->record_items;
+    options.features =
+        for_option("--feature", [&] { return parse_features(args->history.features); });
     const std::int64_t n = *spec.items;
 
     MpiSession mpi;

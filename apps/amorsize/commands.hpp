@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -76,6 +78,29 @@ inline CLI::Option* add_bind_option(CLI::App* cmd, std::string& value) {
                    "compact (cores in order, NUMA domains filled in order, hyperthreads last), "
                    "spread (round robin over NUMA domains) or none (the OS places them)")
       ->capture_default_str();
+}
+
+/// --feature NAME=VALUE (repeatable), the same for bench and run: RunOptions::features.
+inline CLI::Option* add_feature_option(CLI::App* cmd, std::vector<std::string>& values) {
+  return cmd->add_option("--feature", values,
+                         "a number that describes the workload, e.g. --feature atoms=4000 "
+                         "--feature steps=100: logged with the run, and a workload the log has "
+                         "not seen is planned from the earlier ones with the nearest features");
+}
+inline std::map<std::string, double> parse_features(const std::vector<std::string>& values) {
+  std::map<std::string, double> out;
+  for (const auto& v : values) {
+    const auto eq = v.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == v.size())
+      throw invalid_argument("\"" + v + "\" is not NAME=NUMBER");
+    const std::string name = v.substr(0, eq), text = v.substr(eq + 1);
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(value))
+      throw invalid_argument("\"" + text + "\" in \"" + v + "\" is not a number");
+    if (!out.emplace(name, value).second) throw invalid_argument(name + " is given twice");
+  }
+  return out;
 }
 
 /// --memory-threshold and --memory-release, the same for bench and run.

@@ -15,7 +15,7 @@ std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& arg
     try {
       const std::string history = args.history.empty() ? args.log : args.history;
       if (!history.empty()) {
-        const Prediction p = predict(history, key);
+        const Prediction p = predict(history, key, {}, options.features);
         if (p.profile) {
           options.profile = p.profile;
           options.profile_reason = "planned from history, without sampling: " + p.reason;
@@ -25,9 +25,9 @@ std::unique_ptr<TimingLog> prepare_history(MPI_Comm comm, const HistoryArgs& arg
             options.bandwidth_bytes_per_second = 1 / p.overheads.per_byte_seconds;
           if (item_costs) {
             ItemCosts costs = predict_item_costs(history, key);
+            if (costs.run_id > 0) options.profile_reason += "; " + costs.reason;
             options.heavy_items = std::move(costs.longest);
             options.predicted_work_seconds = costs.work_seconds;
-            options.profile_reason += "; " + costs.reason;
           }
         } else {
           options.profile_reason = "sampled: " + p.reason;

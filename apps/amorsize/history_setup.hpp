@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "amorsize/history.hpp"
 #include "amorsize/run_types.hpp"
@@ -12,9 +13,10 @@
 namespace amorsize::app {
 
 struct HistoryArgs {
-  std::string log;      ///< append this run to FILE.h5
-  std::string history;  ///< plan from FILE.h5 (default: the log)
-  std::string key;      ///< workload key (default: derived by the command)
+  std::string log;                    ///< append this run to FILE.h5
+  std::string history;                ///< plan from FILE.h5 (default: the log)
+  std::string key;                    ///< workload key (default: derived by the command)
+  std::vector<std::string> features;  ///< --feature NAME=VALUE
 };
 
 /// Thrown on ranks other than 0 when rank 0 rejected the input: rank 0 prints the message.

@@ -340,6 +340,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                   "plan from earlier runs in this HDF5 log (default: the --log file)");
   cmd->add_option("--key", args->history.key,
                   "the workload's name in the log (default: the command, or the task file)");
+  add_feature_option(cmd, args->history.features);
   cmd->add_option("command", args->command, "the command template, after --");
 
   return [args, command_line]() -> int {
@@ -390,6 +391,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     options.plan.hierarchy = hierarchy;
     options.plan.bind = bind;
     options.stop_requested = stop_requested;
+    options.features =
+        for_option("--feature", [&] { return parse_features(args->history.features); });
     std::string problem;
     SpillDirectory spill;
     std::string task_command;  // the template, as the log keeps it for the per-task model

@@ -23,6 +23,7 @@
 /// status "running". One writer per file: a second TimingLog on the same file is refused.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,7 +104,8 @@ struct LoggedRun {
   /// The command template its tasks ran with (`amorsize run -- CMD {}`; empty when each line
   /// is a command), which tasks of the same command share (task_model.hpp).
   std::string task_command;
-  std::int64_t tasks_dropped = 0;  ///< tasks beyond LogOptions::max_tasks, not stored
+  std::map<std::string, double> features;  ///< RunOptions::features (empty: none given)
+  std::int64_t tasks_dropped = 0;          ///< tasks beyond LogOptions::max_tasks, not stored
 };
 
 /// Writes one run into an HDF5 log as it goes (rank 0 only; one writer per file).
@@ -133,6 +135,7 @@ class TimingLog final : public Recorder {
   void on_chunk(const ChunkRecord& chunk) override;
   void on_pressure(int node, double seconds, bool pressured) override;
   void on_task(const TaskRecord& task) override;
+  void on_features(const std::map<std::string, double>& features) override;
 
   /// Writes what is buffered and flushes the file (a killed run keeps what was flushed).
   void flush();
@@ -157,6 +160,10 @@ std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished
 /// or non-finite time) is refused with invalid_argument naming the problem.
 LoggedRun read_run(const std::string& path, std::int64_t run_id = -1, bool with_tasks = true);
 
+/// Every run's workload features (RunOptions::features), by run id; runs without any are left
+/// out. Reads attributes only.
+std::map<std::int64_t, std::map<std::string, double>> read_features(const std::string& path);
+
 /// The times a run recorded for its items or tasks, (item, seconds) of the successful ones,
 /// read without their lines (a few MB for millions of items). Empty when it recorded none.
 std::vector<std::pair<std::int64_t, double>> read_item_seconds(const std::string& path,
@@ -176,6 +183,8 @@ struct ModelOptions {
   double max_standard_error = 0.2;  ///< a relative standard error this large gives none
   double min_confidence = 0.7;      ///< below this, sample instead
   int max_runs = 20;                ///< the newest runs that are used
+  int neighbours = 3;               ///< across workloads: k nearest
+  int min_workloads = 4;            ///< across workloads: earlier workloads needed
 };
 
 /// The cluster's message costs, fitted from chunk records by least squares over
@@ -196,8 +205,17 @@ struct Prediction {
 
 /// Predicts the profile of `workload_key` from the log at `path` (a missing log predicts
 /// nothing, with the reason).
+///
+/// With `features` (RunOptions::features), a key with no confident history of its own is
+/// predicted from the earlier workloads whose features have the same names: the k nearest
+/// (ModelOptions::neighbours) over the features' logarithms (their values where one is not
+/// positive), each scaled by its spread, weighted by inverse distance, in log item time. Its
+/// confidence is 1 - the median relative error of predicting each earlier workload's mean item
+/// time from the others (leave-one-out), times n / (n + 1) for n workloads; at least
+/// ModelOptions::min_workloads are needed.
 Prediction predict(const std::string& path, const std::string& workload_key,
-                   const ModelOptions& options = {});
+                   const ModelOptions& options = {},
+                   const std::map<std::string, double>& features = {});
 
 /// Each item's cost as the newest complete run of `workload_key` that recorded its items
 /// measured them (RunOptions::record_items; a rerun of the same key runs the same items): the

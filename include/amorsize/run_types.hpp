@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,8 @@ class Recorder {
   virtual void on_chunk(const ChunkRecord&) {}
   virtual void on_pressure(int /*node*/, double /*seconds*/, bool /*pressured*/) {}
   virtual void on_task(const TaskRecord&) {}
+  /// The run's workload features (RunOptions::features), once, before its plan.
+  virtual void on_features(const std::map<std::string, double>& /*features*/) {}
 };
 
 /// What an error outside an item does (see RunOptions::on_error).
@@ -96,6 +99,10 @@ struct RunOptions {
   std::optional<WorkloadProfile> profile;
   /// Why the profile was or was not taken from history; added to the plan's reasons.
   std::string profile_reason;
+  /// What the workload is, as numbers: its sizes and parameters ({"atoms", 4000}, {"steps",
+  /// 100}). Logged with the run (Recorder::on_features); amorsize::predict plans a workload
+  /// the log has not seen from the earlier workloads with the nearest features.
+  std::map<std::string, double> features;
   /// Items predicted to be long (e.g. by the per-task model, task_model.hpp), as candidates
   /// to start before the source's order: a long item that starts late sets the finish time.
   /// With a known `profile` and a source with `at(index)` (source::range, source::container of

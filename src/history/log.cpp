@@ -564,6 +564,16 @@ auto reading(const std::string& path, F&& f) -> decltype(f()) {
   }
 }
 
+/// A run's features from their JSON (anything else: none).
+std::map<std::string, double> parse_features(const std::string& json) {
+  std::map<std::string, double> out;
+  const auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (const auto& [name, value] : j.items())
+    if (value.is_number()) out[name] = value.get<double>();
+  return out;
+}
+
 /// A run's tasks table. A table missing a column, or holding a time that is negative or not
 /// finite, is refused: the model would learn from it.
 void read_tasks_columns_check(hid_t dataset, const std::string& path) {
@@ -1089,6 +1099,13 @@ void TimingLog::on_task(const TaskRecord& task) {
   });
 }
 
+void TimingLog::on_features(const std::map<std::string, double>& features) {
+  impl_->guarded([&] {
+    h5::write_attribute(impl_->run.get(), "features_json", nlohmann::json(features).dump());
+    impl_->write_and_flush();
+  });
+}
+
 void TimingLog::flush() {
   impl_->guarded([&] { impl_->write_and_flush(); });
 }
@@ -1125,6 +1142,22 @@ std::vector<RunIndexRow> list_runs(const std::string& path, bool with_unfinished
     std::vector<RunIndexRow> out;
     out.reserve(rows.size());
     for (auto& entry : rows) out.push_back(std::move(entry.second));
+    return out;
+  });
+}
+
+std::map<std::int64_t, std::map<std::string, double>> read_features(const std::string& path) {
+  h5::Quiet quiet;
+  h5::File file = open_for_reading(path);
+  return reading(path, [&] {
+    std::map<std::int64_t, std::map<std::string, double>> out;
+    if (!h5::link_exists(file.get(), kRuns)) return out;
+    h5::Group runs = h5::open_group(file.get(), kRuns);
+    for (const std::int64_t id : run_ids(runs.get())) {
+      h5::Group group = h5::open_group(runs.get(), run_name(id).c_str());
+      auto f = parse_features(h5::read_string_attribute(group.get(), "features_json").value_or(""));
+      if (!f.empty()) out[id] = std::move(f);
+    }
     return out;
   });
 }
@@ -1194,6 +1227,7 @@ LoggedRun read_run(const std::string& path, std::int64_t run_id, bool with_tasks
     out.end_time = text("end_time");
     out.plan_json = text("plan_json");
     out.task_command = text("task_command");
+    out.features = parse_features(text("features_json"));
 
     Schema schema;
     auto table = [g](const char* name) {

@@ -10,6 +10,7 @@
 #include "../format.hpp"
 #include "amorsize/error.hpp"
 #include "amorsize/history.hpp"
+#include "neighbours.hpp"
 
 namespace amorsize {
 namespace {
@@ -117,7 +118,10 @@ OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks) {
   return fit;
 }
 
-Prediction predict(const std::string& path, const std::string& key, const ModelOptions& options) {
+namespace {
+
+Prediction predict_key(const std::string& path, const std::string& key,
+                       const ModelOptions& options) {
   Prediction out;
   if (!file_exists(path)) {
     out.reason = "no history yet (" + path + " does not exist)";
@@ -186,8 +190,143 @@ Prediction predict(const std::string& path, const std::string& key, const ModelO
   p.validate_and_complete();
   out.profile = p;
   // The cluster's message costs, from the newest run's chunks.
-  out.overheads = fit_overheads(read_run(path, runs.back().run_id).chunks);
+  out.overheads = fit_overheads(read_run(path, runs.back().run_id, false).chunks);
   return out;
+}
+
+// Across workloads: the k nearest earlier workloads by their features (see history.hpp).
+Prediction predict_from_features(const std::string& path, const std::string& key,
+                                 const ModelOptions& options,
+                                 const std::map<std::string, double>& features) {
+  Prediction out;
+  const auto all = read_features(path);
+  struct Point {
+    std::string key;
+    std::vector<double> x;
+    std::vector<double> log_means;
+    RunIndexRow newest;
+  };
+  std::map<std::string, Point> by_key;
+  for (const auto& r : list_runs(path, false)) {  // oldest first
+    if (r.status != "complete" || r.items <= 0 || r.item_seconds_mean <= 0 || r.workload_key == key)
+      continue;
+    const auto f = all.find(r.run_id);
+    if (f == all.end() || f->second.size() != features.size()) continue;
+    std::vector<double> x;
+    bool same = true;
+    for (const auto& [name, value] : features) {
+      const auto it = f->second.find(name);
+      if (it == f->second.end()) {
+        same = false;
+        break;
+      }
+      x.push_back(it->second);
+    }
+    if (!same) continue;
+    Point& p = by_key[r.workload_key];
+    p.key = r.workload_key;
+    p.x = x;  // the newest run's features
+    p.log_means.push_back(std::log(r.item_seconds_mean));
+    if (int(p.log_means.size()) > options.max_runs) p.log_means.erase(p.log_means.begin());
+    p.newest = r;
+  }
+  std::vector<Point> points;
+  for (auto& [k, p] : by_key) points.push_back(std::move(p));
+  std::string names;
+  for (const auto& [name, value] : features) names += (names.empty() ? "" : ", ") + name;
+  const auto n = int(points.size());
+  if (n < options.min_workloads) {
+    out.reason = "features (" + names + "): " + std::to_string(n) + " earlier workload" +
+                 (n == 1 ? "" : "s") + " with the same features, " +
+                 std::to_string(options.min_workloads) + " needed";
+    return out;
+  }
+  // Features on a log scale where every value is positive; each scaled by its spread.
+  std::vector<double> target;
+  for (const auto& [name, value] : features) target.push_back(value);
+  const std::size_t d = target.size();
+  std::vector<double> y(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    auto v = points[i].log_means;
+    std::sort(v.begin(), v.end());
+    y[i] = v[v.size() / 2];
+  }
+  std::vector<double> scale(d, 0.0);
+  for (std::size_t j = 0; j < d; ++j) {
+    bool positive = target[j] > 0;
+    for (const auto& p : points) positive = positive && p.x[j] > 0;
+    if (positive) {
+      target[j] = std::log(target[j]);
+      for (auto& p : points) p.x[j] = std::log(p.x[j]);
+    }
+    double mean = 0, ss = 0;
+    for (const auto& p : points) mean += p.x[j];
+    mean /= n;
+    for (const auto& p : points) ss += (p.x[j] - mean) * (p.x[j] - mean);
+    const double sd = std::sqrt(ss / n);
+    scale[j] = sd > 1e-12 ? 1 / sd : 0;
+  }
+  std::vector<std::vector<double>> xs;
+  for (const auto& p : points) xs.push_back(p.x);
+  std::size_t varying = 0;
+  for (double v : scale) varying += v > 0 ? 1 : 0;
+  const std::size_t k =
+      std::max<std::size_t>(std::size_t(std::max(1, options.neighbours)), varying + 2);
+  const auto nearest = [&](const std::vector<double>& x, std::size_t leave_out,
+                           std::size_t* closest) {
+    const detail::Neighbourhood hood = detail::nearest_points(xs, scale, x, k, leave_out);
+    if (closest) *closest = hood.nearest.front().second;
+    return detail::neighbourhood_value(hood, xs, y, scale, x);
+  };
+  std::vector<double> errors;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    errors.push_back(std::fabs(std::exp(nearest(points[i].x, i, nullptr) - y[i]) - 1));
+  std::sort(errors.begin(), errors.end());
+  const double median_error = errors[errors.size() / 2];
+  out.confidence = std::max(0.0, 1 - median_error) * n / (n + 1.0);
+  std::size_t closest = 0;
+  const double mean = std::exp(nearest(target, SIZE_MAX, &closest));
+  const RunIndexRow& near = points[closest].newest;
+  std::ostringstream why;
+  why << "predicted from the " << std::min(std::size_t(n), k) << " nearest of " << n
+      << " earlier workloads by their features (" << names << "; nearest \"" << points[closest].key
+      << "\"): mean item time " << detail::human_seconds(mean) << ", leave-one-out error "
+      << detail::percent(median_error) << ": confidence " << detail::fixed(out.confidence, 2);
+  if (out.confidence < options.min_confidence) {
+    why << " < " << detail::fixed(options.min_confidence, 2) << ", so sampling";
+    out.reason = why.str();
+    return out;
+  }
+  out.reason = why.str();
+  WorkloadProfile p;
+  const double ratio = near.item_seconds_mean > 0 ? mean / near.item_seconds_mean : 1;
+  p.item_seconds_mean = mean;
+  p.item_seconds_cv = near.item_seconds_cv;
+  p.item_seconds_p95 = near.item_seconds_p95 * ratio;
+  p.item_seconds_max = near.item_seconds_max * ratio;
+  p.bytes_in = near.bytes_in;
+  p.bytes_out = near.bytes_out;
+  p.mem_per_item_bytes = near.mem_per_item_bytes;
+  p.threads_per_item = std::max(1.0, near.threads_per_item);
+  p.sample_count = 0;
+  p.source = "predicted from similar workloads";
+  if (p.item_seconds_p95 > 0 && p.item_seconds_p95 < p.item_seconds_mean) p.item_seconds_p95 = 0;
+  p.validate_and_complete();
+  out.profile = p;
+  out.overheads = fit_overheads(read_run(path, near.run_id, false).chunks);
+  return out;
+}
+
+}  // namespace
+
+Prediction predict(const std::string& path, const std::string& key, const ModelOptions& options,
+                   const std::map<std::string, double>& features) {
+  Prediction own = predict_key(path, key, options);
+  if (own.profile || features.empty() || !file_exists(path)) return own;
+  Prediction near = predict_from_features(path, key, options, features);
+  near.runs = own.runs;
+  near.reason = own.reason + "; " + near.reason;
+  return near;
 }
 
 }  // namespace amorsize

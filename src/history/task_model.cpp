@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "amorsize/error.hpp"
+#include "neighbours.hpp"
 
 namespace amorsize {
 namespace {
@@ -183,37 +184,23 @@ void TaskModel::learn(const std::vector<TaskRecord>& tasks) {
   }
 }
 
-// Inverse-distance weighted mean of the k nearest lines (an exact match of features: its time).
+// The k nearest lines, and a linear fit through them (neighbours.hpp); never below half or
+// above twice the times they hold, so a fit cannot run away from its data.
 double TaskModel::nearest(const Shape& s, const std::vector<double>& x,
                           std::size_t leave_out) const {
-  const std::size_t k = std::size_t(std::max(1, options_.neighbours));
-  std::vector<std::pair<double, std::size_t>> best;  // (squared distance, point), k smallest
-  for (std::size_t i = 0; i < s.x.size(); ++i) {
-    if (i == leave_out) continue;
-    double d2 = 0;
-    const auto& y = s.x[i];
-    for (std::size_t j = 0; j < s.scale.size() && j < x.size() && j < y.size(); ++j) {
-      const double diff = (x[j] - y[j]) * s.scale[j];
-      d2 += diff * diff;
-    }
-    if (best.size() < k) {
-      best.emplace_back(d2, i);
-      std::push_heap(best.begin(), best.end());
-    } else if (d2 < best.front().first) {
-      std::pop_heap(best.begin(), best.end());
-      best.back() = {d2, i};
-      std::push_heap(best.begin(), best.end());
-    }
+  std::size_t varying = 0;
+  for (double v : s.scale) varying += v > 0 ? 1 : 0;
+  const std::size_t k =
+      std::max<std::size_t>(std::size_t(std::max(1, options_.neighbours)), 2 * (varying + 1) + 1);
+  const detail::Neighbourhood n = detail::nearest_points(s.x, s.scale, x, k, leave_out);
+  if (n.nearest.empty()) return 0;
+  double low = s.seconds[n.nearest.front().second], high = low;
+  for (const auto& [d, i] : n.nearest) {
+    low = std::min(low, s.seconds[i]);
+    high = std::max(high, s.seconds[i]);
   }
-  if (best.empty()) return 0;
-  double sum = 0, weights = 0;
-  for (const auto& [d2, i] : best) {
-    if (d2 < 1e-18) return s.seconds[i];
-    const double w = 1 / std::sqrt(d2);
-    sum += w * s.seconds[i];
-    weights += w;
-  }
-  return sum / weights;
+  const double v = detail::neighbourhood_value(n, s.x, s.seconds, s.scale, x);
+  return std::clamp(v, low / 2, high * 2);
 }
 
 std::optional<TaskPrediction> TaskModel::predict(const std::string& line, FileSizes* files) const {

@@ -64,6 +64,8 @@ RunReport Coordinator::run() {
 }
 
 void Coordinator::work() {
+  if (options_.recorder && !options_.features.empty())
+    options_.recorder->on_features(options_.features);
   if (options_.profile) {
     profile_ = *options_.profile;
     profile_.items = codec_.size();

@@ -47,6 +47,24 @@ r.shuffle(t); print('\n'.join(t + ['0.6']))" > tasks.txt
     --order unordered "${cmd[@]}" || fail "run 3"
   [ "$(sort out3.txt | md5sum)" = "$(sort tasks.txt | md5sum)" ] || fail "unordered: not every task once"
   ;;
+history_across_workloads)
+  # Five workloads told apart by a feature, logged; a sixth, never seen, is planned from the
+  # nearest of them by its feature, without sampling.
+  for us in 100 200 400 800 1600; do
+    "${mpi[@]}" "$amorsize" bench --workload "exp:mean=${us}us,n=1000" --feature us=$us \
+      --log log.h5 --json > /dev/null || fail "bench $us"
+  done
+  "${mpi[@]}" "$amorsize" bench --workload "exp:mean=300us,n=1000" --feature us=300 \
+    --history log.h5 --json > new.json || fail "the unseen workload"
+  /usr/bin/python3 - <<'PY' || fail "not planned from the nearest workloads: $(cat new.json)"
+import json
+j = json.load(open("new.json"))
+why = " ".join(j["plan"]["reasons"])
+assert "nearest of 5 earlier workloads by their features (us;" in why, why
+assert "planned from history, without sampling" in why, why
+assert j["sampled"] == 0, j["sampled"]
+PY
+  ;;
 history_low_confidence_samples)
   # Times that have nothing to do with the line (the shell's pid picks the sleep): the
   # per-task model's confidence stays below 0.7, and a new file of the same command samples.
