@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "history_setup.hpp"
 #include "mpi_session.hpp"
+#include "progress.hpp"
 
 namespace amorsize::app {
 namespace {}  // namespace
@@ -28,6 +29,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     std::string workload, schedule = "auto", order = "auto", hierarchy = "auto", work = "wall",
                           bind = "compact";
     bool json = false, fail_fast = false, record_items = false;
+    std::string progress;
     int simulated_nodes = 0;
     HistoryArgs history;
     MemoryArgs memory;
@@ -59,6 +61,10 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
   add_memory_options(cmd, args->memory);
   add_bind_option(cmd, args->bind);
   cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->add_option("--progress", args->progress,
+                  "auto (the default without --json): a live bar when the terminal that started "
+                  "mpirun shows stderr, else plain lines at each tenth of the items and at least "
+                  "every 60 s; bar; lines; none (the default with --json)");
   cmd->add_option("--log", args->history.log,
                   "append this run's plan and chunk timings to an HDF5 log");
   cmd->add_option("--history", args->history.history,
@@ -88,6 +94,10 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     options.plan.bind = for_option("--bind", [&] { return parse_bind(args->bind); });
     options.simulated_nodes = args->simulated_nodes;
     options.record_items = args->record_items;
+    const ProgressMode progress_mode = for_option("--progress", [&] {
+      return parse_progress(args->progress.empty() ? (args->json ? "none" : "auto")
+                                                   : args->progress);
+    });
     options.features =
         for_option("--feature", [&] { return parse_features(args->history.features); });
     const std::int64_t n = *spec.items;
@@ -98,6 +108,11 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     const std::string key = args->history.key.empty() ? spec.text : args->history.key;
     auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options,
                                /*item_costs=*/true);
+    ProgressPrinter progress(rank == 0 ? progress_mode : ProgressMode::none, "items");
+    if (progress.mode() != ProgressMode::none) {
+      options.on_progress = [&progress](const Progress& p) { progress(p); };
+      options.on_warning = [&progress](const std::string& w) { progress.warning(w); };
+    }
     std::vector<unsigned char> seen(rank == 0 ? std::size_t(n) : 0, 0);
     bool exactly_once = true, order_ok = true;
     std::int64_t last = -1;
@@ -129,6 +144,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     const double t0 = MPI_Wtime();
     const RunReport report = run(MPI_COMM_WORLD, source::range(0, n), item, sink, options);
     const double wall = MPI_Wtime() - t0;  // the whole call, as a peer's figure is taken
+    progress.finish();
     if (rank != 0) return 0;
     if (log) log->finish(report, run_status(report));
 

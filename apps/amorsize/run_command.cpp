@@ -29,6 +29,7 @@
 #include "commands.hpp"
 #include "history_setup.hpp"
 #include "mpi_session.hpp"
+#include "progress.hpp"
 #include "task_forecast.hpp"
 
 namespace amorsize::app {
@@ -285,6 +286,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
   struct Args {
     std::string tasks = "-", output, order = "auto", journal, summary, timeout, grace = "30s";
     std::string hierarchy = "auto", spill_dir, spill_above = "1MiB", bind = "compact";
+    std::string progress = "auto";
     bool resume = false, fail_fast = false, quiet = false, explain = false;
     int retries = 0;
     HistoryArgs history;
@@ -333,7 +335,13 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
                   "stdout a task may hold in memory before it spills, e.g. 64KiB, 16MiB")
       ->capture_default_str();
   cmd->add_option("--summary", args->summary, "write a JSON summary here");
-  cmd->add_flag("--quiet", args->quiet, "no progress line and no closing summary line");
+  cmd->add_option("--progress", args->progress,
+                  "auto: a live bar when the terminal that started mpirun (or amorsize) shows "
+                  "stderr, else plain lines, as a batch job's log gets them; lines: one at each "
+                  "tenth of the tasks and at least every 60 s (done/total, rate, ETA, failed); "
+                  "bar; none")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "no progress and no closing summary line");
   cmd->add_flag("--explain", args->explain, "print the plan, and why, when it is made");
   cmd->add_option("--log", args->history.log, "append this run's timings to an HDF5 log");
   cmd->add_option("--history", args->history.history,
@@ -473,11 +481,15 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     if (args->explain) options.recorder = &explaining;
 
     // --- the sink: output, journal, progress ----------------------------------------------
-    const bool progress = rank == 0 && !args->quiet && isatty(STDERR_FILENO);
-    if (progress)  // a warning gets a line of its own, below the progress line
-      options.on_warning = [](const std::string& w) {
-        std::fprintf(stderr, "\namorsize: warning: %s\n", w.c_str());
-      };
+    const ProgressMode progress_mode =
+        args->quiet ? ProgressMode::none
+                    : for_option("--progress", [&] { return parse_progress(args->progress); });
+    ProgressPrinter progress(rank == 0 ? progress_mode : ProgressMode::none, "tasks");
+    if (progress.mode() != ProgressMode::none) {
+      options.on_progress = [&progress](const Progress& p) { progress(p); };
+      // A warning gets a line of its own, below the bar.
+      options.on_warning = [&progress](const std::string& w) { progress.warning(w); };
+    }
     std::map<std::int64_t, TaskNote> notes;  // rank 0: tasks handed out, until logged
     std::uint64_t written = journal ? journal->output_bytes() : 0;
     std::int64_t done = 0, failed = 0, abandoned = 0;
@@ -486,7 +498,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     bool fail_stop = false;
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
-    auto last_sync = start, last_progress = start;
+    auto last_sync = start;
     // The output is made durable before the journal records it: after a failed write the
     // journal still ends at output that exists, and --resume continues from there.
     const auto output_failed = [&]() {
@@ -538,17 +550,6 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
         sync();
         last_sync = now;
       }
-      if (progress && now - last_progress > std::chrono::milliseconds(500)) {
-        last_progress = now;
-        const double elapsed = std::chrono::duration<double>(now - start).count();
-        const double rate = done / std::max(elapsed, 1e-9);
-        std::fprintf(stderr, "\ramorsize: %lld", (long long)done);
-        if (total) std::fprintf(stderr, "/%lld", (long long)*total);
-        std::fprintf(stderr, " tasks, %.1f/s", rate);
-        if (total && rate > 0) std::fprintf(stderr, ", ETA %.0f s", double(*total - done) / rate);
-        if (failed) std::fprintf(stderr, ", %lld failed", (long long)failed);
-        std::fprintf(stderr, "   ");
-      }
       return !fail_stop;
     };
     auto work = [&](const Task& t) {
@@ -584,7 +585,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     if (rank != 0) return 0;
     sync();
     spill.remove();
-    if (progress) std::fprintf(stderr, "\n");
+    progress.finish();
     if (out != stdout) std::fclose(out);
     const bool resumable = report.drained || abandoned > 0;
     if (log) log->finish(report, resumable ? "interrupted" : run_status(report));

@@ -79,6 +79,16 @@ class Recorder {
   virtual void on_features(const std::map<std::string, double>& /*features*/) {}
 };
 
+/// How far a run has got (RunOptions::on_progress).
+struct Progress {
+  std::int64_t done = 0;              ///< items finished (delivered or failed), sampled included
+  std::optional<std::int64_t> total;  ///< items in the source, when it knows
+  std::int64_t failed = 0;
+  double elapsed_seconds = 0;         ///< since the run began
+  double items_per_second = 0;        ///< over the run so far
+  std::optional<double> eta_seconds;  ///< left at that rate, when the total is known
+};
+
 /// What an error outside an item does (see RunOptions::on_error).
 enum class OnError {
   end_run,  ///< every rank ends the run and `run` throws on every rank
@@ -142,6 +152,11 @@ struct RunOptions {
   /// (infinity: never released).
   double memory_warn_seconds = 5;
   double memory_release_seconds = 30;
+  /// Called on rank 0 every `progress_interval_seconds` while the run goes (between messages,
+  /// on the coordinator's thread: keep it short). amorsize run and bench draw their progress
+  /// bar or lines with it.
+  std::function<void(const Progress&)> on_progress;
+  double progress_interval_seconds = 0.5;
   /// Receives the run's warnings as they happen, on rank 0 (default: each is written to
   /// stderr after "amorsize: warning: "). RunReport::warnings has them too.
   std::function<void(const std::string&)> on_warning;

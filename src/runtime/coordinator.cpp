@@ -416,6 +416,21 @@ void Coordinator::check_drain() {
     report_.drained = true;
     stopped_ = true;
   }
+  if (options_.on_progress) {
+    const double t = now();
+    if (t >= progress_at_) {
+      progress_at_ = t + options_.progress_interval_seconds;
+      Progress p;
+      p.done = report_.items;
+      p.total = codec_.size();
+      p.failed = std::int64_t(report_.failures.size());
+      p.elapsed_seconds = t;
+      p.items_per_second = t > 0 ? double(p.done) / t : 0;
+      if (p.total && p.items_per_second > 0)
+        p.eta_seconds = double(std::max<std::int64_t>(0, *p.total - p.done)) / p.items_per_second;
+      options_.on_progress(p);
+    }
+  }
 }
 
 void Coordinator::finish_report() {

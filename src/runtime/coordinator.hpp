@@ -111,6 +111,7 @@ class Coordinator {
   bool stopped_ = false;
   bool sink_closed_ = false;
   bool first_items_chosen_ = false;
+  double progress_at_ = 0;  // when on_progress is next due
 };
 
 }  // namespace amorsize::detail

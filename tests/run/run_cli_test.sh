@@ -47,6 +47,31 @@ r.shuffle(t); print('\n'.join(t + ['0.6']))" > tasks.txt
     --order unordered "${cmd[@]}" || fail "run 3"
   [ "$(sort out3.txt | md5sum)" = "$(sort tasks.txt | md5sum)" ] || fail "unordered: not every task once"
   ;;
+progress_terminal)
+  # In a pseudo-terminal (script), as a person runs mpirun: a live bar, redrawn, before the
+  # closing line, although each rank's stderr is a pipe to mpirun.
+  command -v script > /dev/null || { echo "SKIPPED: no script (util-linux) here"; exit 77; }
+  for i in $(seq 1 50); do echo "sleep 0.2"; done > tasks.txt
+  script -q -e -c "mpirun -np 2 --oversubscribe --bind-to none $amorsize run --tasks tasks.txt --output out.txt" \
+    typescript < /dev/null > /dev/null || fail "exit status under script"
+  /usr/bin/python3 - <<'PY' || fail "progress in the terminal: $(cat -A typescript | head -c 2000)"
+import re
+text = open("typescript", errors="replace", newline="").read()  # keep each \r
+before = text.split("amorsize: 50 tasks in")[0]
+bars = re.findall(r"\ramorsize: \[[#.]{20}\] \d+/50 tasks", before)
+assert len(bars) >= 3, bars
+assert re.search(r"\[#{20}\]|\] (4\d|50)/50", before) or len(bars) >= 5, bars
+PY
+  ;;
+progress_log)
+  # Stderr to a file, as in a batch job's log: plain lines, at each tenth of the tasks.
+  for i in $(seq 1 100); do echo "sleep 0.2"; done > tasks.txt
+  mpirun -np 2 --oversubscribe --bind-to none "$amorsize" run --tasks tasks.txt --output out.txt \
+    2> err.txt || fail "exit status"
+  lines=$(grep -cE '^amorsize: [0-9]+/100 tasks \([0-9]+%\), [0-9.]+/s, (ETA [0-9hms ]+, )?0 failed, ' err.txt)
+  [ "$lines" -ge 5 ] || fail "$lines progress lines: $(cat err.txt)"
+  grep -q $'\r' err.txt && fail "a bar was drawn into a file"
+  ;;
 history_across_workloads)
   # Five workloads told apart by a feature, logged; a sixth, never seen, is planned from the
   # nearest of them by its feature, without sampling.
