@@ -2,6 +2,7 @@
 // Human-readable figures for explanations and reports.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace amorsize::detail {
@@ -19,7 +20,9 @@ inline std::string percent(double fraction) {
 /// 3 significant figures with a unit: 850 ns, 12.3 us, 1.50 s, 2.0 h.
 inline std::string human_seconds(double s) {
   char buf[64];
-  const double a = std::fabs(s);
+  // The unit follows the value as printed: 0.9996 s is "1 s", not "1e+03 ms".
+  std::snprintf(buf, sizeof buf, "%.3g", std::fabs(s));
+  const double a = std::strtod(buf, nullptr);
   if (a == 0) return "0 s";
   if (a < 1e-6)
     std::snprintf(buf, sizeof buf, "%.3g ns", s * 1e9);

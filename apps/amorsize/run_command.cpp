@@ -88,6 +88,10 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
+// The first pass marks where every kOffsetEvery-th task's line starts, so that a task can be
+// read out of order (a spread sample, a long task started first) from a few lines before it.
+constexpr std::int64_t kOffsetEvery = 256;
+
 // What rank 0 keeps of a task while it runs, for its row in the log's tasks table.
 struct TaskNote {
   std::string line;
@@ -116,11 +120,23 @@ struct TaskSource {
       if (!journal || !journal->done(t->number)) return noted(std::move(*t));
     return std::nullopt;
   }
+  // Out of order: a task kept from the first pass, or one read from the task file where the
+  // first pass marked every kOffsetEvery-th task's line.
+  std::string path;
+  const std::vector<std::uint64_t>* offsets = nullptr;
   Task at(std::int64_t index) const {
-    const auto it = heavy ? heavy->find(index) : decltype(heavy->end()){};
-    if (!heavy || it == heavy->end())
-      throw error("amorsize: task " + std::to_string(index + 1) + " was asked for out of order");
-    return noted(it->second);
+    if (heavy)
+      if (auto it = heavy->find(index); it != heavy->end()) return noted(it->second);
+    const auto mark = std::size_t(index / kOffsetEvery);
+    if (offsets && index >= 0 && mark < offsets->size()) {
+      std::ifstream file(path, std::ios::binary);
+      file.seekg(std::streamoff((*offsets)[mark]));
+      TaskReader reader(file);
+      std::optional<Task> t;
+      for (std::int64_t i = std::int64_t(mark) * kOffsetEvery; i <= index; ++i) t = reader.next();
+      if (t) return noted(Task{index + 1, std::move(t->line)});
+    }
+    throw error("amorsize: task " + std::to_string(index + 1) + " cannot be read out of order");
   }
   Task noted(Task t) const {
     if (notes) {
@@ -410,6 +426,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     std::unique_ptr<TaskModel> model;
     FileSizes files;
     std::optional<TaskForecast> forecast;
+    std::vector<std::uint64_t> offsets;  // of every kOffsetEvery-th task in the file
     if (rank == 0) {
       try {
         if (!history_path.empty()) model = std::make_unique<TaskModel>(history_path, task_command);
@@ -428,8 +445,10 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
             forecaster.emplace(
                 *model, files,
                 std::size_t(std::max<std::int64_t>(0, RunOptions{}.max_first_items)));
-          while (auto t = reader.next())
+          while (auto t = reader.next()) {
+            if ((t->number - 1) % kOffsetEvery == 0) offsets.push_back(reader.offset());
             if (forecaster) forecaster->add(*t);
+          }
           total = reader.tasks_read();
           if (forecaster) forecast = forecaster->finish();
           file = std::make_unique<std::ifstream>(args->tasks, std::ios::binary);
@@ -453,6 +472,8 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           out = stdout;
         }
         if (total && journal) *total -= journal->done_count();
+        // A resumed run's source skips the journaled tasks: its positions are not the file's.
+        if (journal && journal->done_count() > 0) options.sample_spread = false;
         spill.create(args->spill_dir, args->output);
       } catch (const invalid_argument& e) {
         problem = e.what();
@@ -563,8 +584,15 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
     std::istream& in = file ? static_cast<std::istream&>(*file) : std::cin;
     RunReport report;
     try {
-      TaskSource source(in, journal.get(), total);
+      // Only the tasks done before this run are passed over: this run's own go into the
+      // journal as they finish, which may be before the source's order reaches them (a task
+      // sampled or started first, in an unordered run).
+      TaskSource source(in, journal && journal->done_count() > 0 ? journal.get() : nullptr, total);
       if (forecast) source.heavy = &forecast->heavy_tasks;
+      if (file && !(journal && journal->done_count() > 0)) {
+        source.path = args->tasks;
+        source.offsets = &offsets;
+      }
       source.model = model.get();
       source.files = &files;
       if (log) source.notes = &notes;

@@ -213,23 +213,21 @@ class TypedCodec final : public Codec {
     if constexpr (!has_at<Source>::value) {
       return false;
     } else {
+      // Only before anything is read forward: the items started first so far stay, those not
+      // yet handed out are replaced by `indices` (in their order, without repeats).
       const std::optional<std::int64_t> size = source_.size();
-      if (position_ > 0 || !size) return false;
-      first_.clear();
-      sorted_.clear();
-      for (std::int64_t i : indices)
-        if (i >= 0 && i < *size) sorted_.push_back(i);
-      std::sort(sorted_.begin(), sorted_.end());
-      sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
-      std::vector<bool> taken;  // keep the caller's order, without repeats
+      if (read_ > 0 || !size) return false;
+      first_.resize(std::size_t(position_));
+      std::vector<std::int64_t> seen = first_;
+      std::sort(seen.begin(), seen.end());
       for (std::int64_t i : indices) {
-        const auto at = std::lower_bound(sorted_.begin(), sorted_.end(), i);
-        if (at == sorted_.end() || *at != i) continue;
-        taken.resize(sorted_.size());
-        if (taken[std::size_t(at - sorted_.begin())]) continue;
-        taken[std::size_t(at - sorted_.begin())] = true;
+        if (i < 0 || i >= *size) continue;
+        const auto at = std::lower_bound(seen.begin(), seen.end(), i);
+        if (at != seen.end() && *at == i) continue;
+        seen.insert(at, i);
         first_.push_back(i);
       }
+      sorted_ = std::move(seen);
       return true;
     }
   }

@@ -104,6 +104,11 @@ struct RunOptions {
   int sample_min_items = 4;
   int sample_max_items = 64;
   double sample_budget_seconds = 0.005;
+  /// Sample items spread over the whole source rather than its first items, when the source
+  /// knows its size and has at(index) (source::range, source::container of a random-access
+  /// container, a task file): one item from each of sample_max_items strata, at a random
+  /// place inside it, so that a trend or a period in the items does not mislead the plan.
+  bool sample_spread = true;
   /// A known profile (e.g. amorsize::predict from the log): no sampling, the plan uses it.
   /// Its `items` is replaced by the source's size.
   std::optional<WorkloadProfile> profile;

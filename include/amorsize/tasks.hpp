@@ -40,10 +40,13 @@ class TaskReader {
   /// The next task, or nullopt at the end of the stream.
   std::optional<Task> next();
   std::int64_t tasks_read() const { return number_; }
+  /// Bytes of the stream before the last task returned (where its line starts).
+  std::uint64_t offset() const { return offset_; }
 
  private:
   std::istream& in_;
   std::int64_t number_ = 0;
+  std::uint64_t bytes_ = 0, offset_ = 0;
 };
 
 /// Counts the tasks of a file without keeping them (a first pass, so the plan knows the size).

@@ -155,6 +155,7 @@ void Coordinator::sample() {
       options_, layout_, size_, source_, pressure_, route_, [this] { return now(); },
       [this] { return stopped_; });
   Sampler& sampler = *sampler_;
+  const bool spread = spread_sample();
   PoliteWait wait(PoliteWait::kCoordinator, options_.sample_budget_seconds);
   const auto take_messages = [&] {
     if (!pump()) return false;
@@ -173,16 +174,47 @@ void Coordinator::sample() {
       continue;
     }
     if (auto item = sampler.run_local()) {
+      std::int64_t first = item->header.first;
+      to_source(first, item->failures);
       account(0, item->header, item->failures);
-      record_items(item->header.first, 1, {item->header.compute_seconds}, item->failures);
-      reorder_.accept(item->header.first, 1, std::move(item->results), std::move(item->failures),
-                      0);
+      record_items(first, 1, {item->header.compute_seconds}, item->failures);
+      reorder_.accept(first, 1, std::move(item->results), std::move(item->failures), 0);
     }
   }
   while (sampler.probes_out() > 0) take_messages() ? wait.reset() : wait.idle();
+  if (spread) codec_.start_first({});  // the strata not sampled go in the source's order
   report_.sampled = sampler.done();
   sampler.fill(profile_);
   profile_.items = source_.left();
+}
+
+// RunOptions::sample_spread: the items sampled come from the whole source, one from each of
+// sample_max_items strata, at a random place inside its stratum (so that a period in the items
+// does not alias with the strata), the strata taken in van der Corput order so that any first
+// few are spread out too. Needs a known size, and a source with at(index).
+bool Coordinator::spread_sample() {
+  const std::optional<std::int64_t> n = codec_.size();
+  const std::int64_t strata = std::max(1, options_.sample_max_items);
+  if (!options_.sample_spread || !n || *n < 4 * strata) return false;
+  int bits = 0;
+  while ((std::int64_t(1) << bits) < strata) ++bits;
+  std::vector<std::int64_t> indices;
+  std::uint64_t state = 0x5eed5eed12345678ull ^ std::uint64_t(*n);
+  const auto next_random = [&state] {  // splitmix64
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  for (std::int64_t k = 0; k < (std::int64_t(1) << bits); ++k) {
+    std::int64_t reversed = 0;
+    for (int b = 0; b < bits; ++b)
+      if (k & (std::int64_t(1) << b)) reversed |= std::int64_t(1) << (bits - 1 - b);
+    if (reversed >= strata) continue;
+    const std::int64_t from = *n * reversed / strata, to = *n * (reversed + 1) / strata;
+    indices.push_back(from + std::int64_t(next_random() % std::uint64_t(to - from)));
+  }
+  return codec_.start_first(indices);
 }
 
 void Coordinator::make_plan() {
@@ -223,6 +255,7 @@ void Coordinator::make_plan() {
   plan_.warnings.insert(plan_.warnings.begin(), layout_.warnings.begin(), layout_.warnings.end());
   place_workers();
   reorder_.set_ordered(plan_.ordered);
+  if (!plan_.ordered) reorder_.release();  // sampled items held for their turn go out now
   start_heavy_items_first();
   if (options_.recorder) options_.recorder->on_plan(plan_);
 }

@@ -51,6 +51,7 @@ class Coordinator {
   void end();
   void sample();
   std::vector<int> bind_for_sampling();
+  bool spread_sample();
   void make_plan();
   void start_heavy_items_first();
   void to_source(std::int64_t& first, std::vector<Failure>& failures) const;

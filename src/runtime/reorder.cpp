@@ -17,6 +17,15 @@ void ReorderBuffer::accept(std::int64_t first, std::int64_t count, std::vector<c
   }
 }
 
+void ReorderBuffer::release() {
+  while (!held_.empty()) {
+    auto it = held_.begin();
+    deliver(it->first, it->second.count, it->second.results, it->second.failures,
+            it->second.chunks);
+    held_.erase(it);
+  }
+}
+
 void ReorderBuffer::deliver(std::int64_t first, std::int64_t count,
                             const std::vector<char>& results, const std::vector<Failure>& failures,
                             std::int64_t chunks) {

@@ -42,6 +42,9 @@ class ReorderBuffer {
   void accept(std::int64_t first, std::int64_t count, std::vector<char> results,
               std::vector<Failure> failures, std::int64_t chunks);
 
+  /// Delivers everything held, in item order (after a switch to unordered mode).
+  void release();
+
   /// The first item not yet delivered (ordered mode).
   std::int64_t next() const { return next_; }
   /// Chunks out or held.

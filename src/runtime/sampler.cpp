@@ -127,7 +127,9 @@ void Sampler::add_item(std::int64_t index, int node, double seconds, double in, 
   totals_.bytes_in += in;
   totals_.bytes_out += out;
   totals_.mem_peak_bytes = std::max(totals_.mem_peak_bytes, memory);
-  if (options_.recorder) options_.recorder->on_sample({index, node, seconds, in, out, memory});
+  if (options_.recorder)  // by its index in the source (it may have been sampled out of order)
+    options_.recorder->on_sample(
+        {source_.codec().source_index(index), node, seconds, in, out, memory});
 }
 
 void Sampler::fill(WorkloadProfile& profile) const {

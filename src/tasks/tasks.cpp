@@ -28,6 +28,8 @@ namespace amorsize {
 std::optional<Task> TaskReader::next() {
   std::string line;
   while (std::getline(in_, line)) {
+    offset_ = bytes_;
+    bytes_ += line.size() + (in_.eof() ? 0 : 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;

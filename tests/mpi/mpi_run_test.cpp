@@ -367,6 +367,7 @@ TEST(MpiRun, AChunkThatRunsLongHandsBackItsUnstartedItems) {
   struct Chunks : Recorder {
     std::vector<std::pair<std::int64_t, std::int64_t>> ranges;  // first, count
     void on_chunk(const ChunkRecord& c) override { ranges.push_back({c.first, c.count}); }
+    void on_sample(const SampleRecord& s) override { ranges.push_back({s.item, 1}); }
   } chunks;
   RunOptions o = small_chunks(Order::ordered);
   o.recorder = &chunks;
@@ -382,9 +383,9 @@ TEST(MpiRun, AChunkThatRunsLongHandsBackItsUnstartedItems) {
   EXPECT_TRUE(d.exactly_once());
   EXPECT_TRUE(d.in_order());
   EXPECT_GT(r.returned_items, 0) << "no chunk handed anything back";
-  // Every item ran in exactly one recorded chunk (sampled items aside).
+  // Every item ran in exactly one recorded chunk or was sampled (from anywhere in the source).
   std::sort(chunks.ranges.begin(), chunks.ranges.end());
-  std::int64_t next = r.sampled;
+  std::int64_t next = 0;
   for (const auto& [first, count] : chunks.ranges) {
     EXPECT_EQ(first, next) << "a gap or an overlap before item " << first;
     next = first + count;
@@ -590,6 +591,48 @@ TEST(MpiRun, EveryItemsTimeIsRecordedOnceUnderItsIndex) {
 
 TEST(MpiRun, EveryItemsTimeIsRecordedOnceWithNodeLeaders) {
   items_are_recorded(led(Order::ordered));
+}
+
+// Sampling draws items from the whole of a source of known size (one per stratum, spread
+// out), runs none twice, and delivers them in order; without sample_spread, the first items.
+void sample_spread(bool spread, Order order) {
+  const std::int64_t n = 8000;
+  struct Samples : Recorder {
+    std::vector<std::int64_t> items;
+    void on_sample(const SampleRecord& s) override { items.push_back(s.item); }
+  } samples;
+  RunOptions o = small_chunks(order);
+  o.recorder = &samples;
+  o.sample_spread = spread;
+  o.sample_min_items = 16;
+  Delivery d(n);
+  const RunReport r = run(
+      MPI_COMM_WORLD, source::range(0, n), jittery,
+      [&](std::int64_t i, std::int64_t v) { d(i, v); }, o);
+  if (rank() != 0) return;
+  EXPECT_TRUE(d.exactly_once());
+  if (order == Order::ordered) EXPECT_TRUE(d.in_order());
+  ASSERT_GE(samples.items.size(), 16u);
+  EXPECT_EQ(std::int64_t(samples.items.size()), r.sampled);
+  const auto [low, high] = std::minmax_element(samples.items.begin(), samples.items.end());
+  if (spread) {
+    EXPECT_LT(*low, n / 8) << "the sample should reach the start";
+    EXPECT_GT(*high, n - n / 8) << "and the end of the source";
+    // One per stratum of n / sample_max_items items.
+    std::vector<std::int64_t> strata;
+    for (auto i : samples.items) strata.push_back(i / (n / o.sample_max_items));
+    std::sort(strata.begin(), strata.end());
+    EXPECT_EQ(std::adjacent_find(strata.begin(), strata.end()), strata.end());
+  } else {
+    EXPECT_EQ(*low, 0);
+    EXPECT_EQ(*high, r.sampled - 1);
+  }
+}
+
+TEST(MpiRun, SamplingSpreadsOverTheWholeSource) {
+  sample_spread(true, Order::ordered);
+  sample_spread(true, Order::unordered);
+  sample_spread(false, Order::ordered);
 }
 
 TEST(MpiRun, NodeLeadersReportThrowingItemsAndDeliverTheRest) {

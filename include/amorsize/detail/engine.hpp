@@ -59,8 +59,10 @@ class Codec {
   // the order pull() hands them out; these map positions back to the source's indices, which
   // the sink, the failures, the log and ordered delivery use.
 
-  /// Coordinator, before the first pull: hand out the items at these source indices first,
-  /// in this order. False when the source cannot be read out of order (it has no at()).
+  /// Coordinator, before anything is read in the source's order: hand out the items at these
+  /// source indices next, in this order (those started first already stay; others named
+  /// before and not handed out yet are dropped). False when the source cannot be read out of
+  /// order (no at(), or no size) or has been read forward already.
   virtual bool start_first(const std::vector<std::int64_t>& /*indices*/) { return false; }
   /// The source index of the item at `position`.
   virtual std::int64_t source_index(std::int64_t position) const { return position; }
