@@ -31,6 +31,10 @@ constexpr int kMinInflight = 2;
 // Rounds of chunks of all workers the reorder window holds beyond those in flight (memory
 // permitting), for the longest items of heavy-tailed workloads.
 constexpr double kStallRounds = 64;
+// The planner's own relative error on a makespan, beyond what the sample leaves uncertain
+// (message costs, the tail, cores shared with other processes): the spread of first-run
+// predictions against measured makespans in bench/first_prediction.sh.
+constexpr double kModelError = 0.1;
 constexpr int kMaxInflight = 8;
 
 std::int64_t ceil_i64(double x) {
@@ -470,6 +474,16 @@ Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions
                                           startup
                                     : 0;
       p.predicted_makespan_seconds = makespan;
+      // The 80% interval: z = 1.2816 times the relative standard error of the mean item time
+      // (sampled: CV / sqrt(items); from history: none) and the model's error (kModelError,
+      // bench/first_prediction.sh), combined in quadrature.
+      const double sampled = profile.item_seconds_mean_error > 0 ? profile.item_seconds_mean_error
+                             : profile.sample_count > 0
+                                 ? cv / std::sqrt(double(profile.sample_count))
+                                 : 0.0;
+      const double spread = 1.2816 * std::sqrt(sampled * sampled + kModelError * kModelError);
+      p.predicted_makespan_low_seconds = makespan * std::max(0.0, 1 - spread);
+      p.predicted_makespan_high_seconds = makespan * (1 + spread);
       p.predicted_serial_seconds = n * t;
       const double lower_bound = std::max(n * t * threads / total_core_speed, n > 0 ? item_max : 0);
       p.predicted_speedup = makespan > 0 ? p.predicted_serial_seconds / makespan : 1;
@@ -481,6 +495,8 @@ Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions
       const double capacity =
           worker_speed - (p.coordinator_computes ? std::min(p.coordinator_load, 1.0) : 0);
       p.predicted_makespan_seconds.reset();
+      p.predicted_makespan_low_seconds.reset();
+      p.predicted_makespan_high_seconds.reset();
       p.predicted_serial_seconds = t;
       p.predicted_speedup = capacity / per_item * t;
       p.predicted_efficiency = p.predicted_speedup * threads / total_core_speed;
@@ -623,8 +639,11 @@ std::string Plan::explain() const {
   else
     out << "Delivery: as results arrive (unordered).\n";
   if (predicted_makespan_seconds) {
-    out << "Predicted: " << detail::human_seconds(*predicted_makespan_seconds) << " against "
-        << detail::human_seconds(predicted_serial_seconds) << " serially: speedup "
+    out << "Predicted: " << detail::human_seconds(*predicted_makespan_seconds);
+    if (predicted_makespan_low_seconds && predicted_makespan_high_seconds)
+      out << " (80%: " << detail::human_seconds(*predicted_makespan_low_seconds) << " to "
+          << detail::human_seconds(*predicted_makespan_high_seconds) << ")";
+    out << " against " << detail::human_seconds(predicted_serial_seconds) << " serially: speedup "
         << detail::fixed(predicted_speedup, 1) << "x, efficiency "
         << detail::fixed(predicted_efficiency, 2) << ", about " << std::llround(predicted_chunks)
         << " chunks.\n";

@@ -47,6 +47,11 @@ std::string to_json(const Plan& p, int indent) {
       {"items", p.items ? nlohmann::ordered_json(*p.items) : nlohmann::ordered_json(nullptr)},
       {"item_seconds_mean", p.item_seconds_mean},
       {"predicted_makespan_seconds", optional_json(p.predicted_makespan_seconds)},
+      {"predicted_makespan_interval_seconds",
+       p.predicted_makespan_low_seconds && p.predicted_makespan_high_seconds
+           ? nlohmann::ordered_json::array(
+                 {*p.predicted_makespan_low_seconds, *p.predicted_makespan_high_seconds})
+           : nlohmann::ordered_json(nullptr)},
       {"predicted_serial_seconds", p.predicted_serial_seconds},
       {"predicted_speedup", p.predicted_speedup},
       {"predicted_efficiency", p.predicted_efficiency},
@@ -108,6 +113,15 @@ Plan plan_from_json(const std::string& text) {
     double makespan = 0;
     detail::read_key(j, "predicted_makespan_seconds", makespan, what);
     p.predicted_makespan_seconds = makespan;
+  }
+  if (j.contains("predicted_makespan_interval_seconds") &&
+      j.at("predicted_makespan_interval_seconds").is_array() &&
+      j.at("predicted_makespan_interval_seconds").size() == 2) {
+    const auto& interval = j.at("predicted_makespan_interval_seconds");
+    if (interval[0].is_number() && interval[1].is_number()) {
+      p.predicted_makespan_low_seconds = interval[0].get<double>();
+      p.predicted_makespan_high_seconds = interval[1].get<double>();
+    }
   }
   detail::read_key(j, "predicted_serial_seconds", p.predicted_serial_seconds, what);
   detail::read_key(j, "predicted_speedup", p.predicted_speedup, what);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "amorsize/error.hpp"
@@ -45,6 +46,37 @@ std::vector<std::int64_t> chunk_sequence(const Plan& p, std::int64_t items) {
     left -= sizes.back();
   }
   return sizes;
+}
+
+// The 80% interval around the predicted makespan: wider for a small, uneven sample, and only
+// the model's own error for a profile from history.
+TEST(Plan, ThePredictionComesWithAnEightyPercentInterval) {
+  WorkloadProfile few = work(1e-3, 100'000, 1.0);
+  few.sample_count = 9;
+  WorkloadProfile many = few;
+  many.sample_count = 900;
+  WorkloadProfile known = few;
+  known.sample_count = 0;
+  const auto c = cluster(1, 16);
+  const Plan a = plan(few, c), b = plan(many, c), h = plan(known, c);
+  for (const Plan* p : {&a, &b, &h}) {
+    ASSERT_TRUE(p->predicted_makespan_low_seconds && p->predicted_makespan_high_seconds);
+    EXPECT_LT(*p->predicted_makespan_low_seconds, *p->predicted_makespan_seconds);
+    EXPECT_GT(*p->predicted_makespan_high_seconds, *p->predicted_makespan_seconds);
+  }
+  const auto half = [](const Plan& p) {
+    return (*p.predicted_makespan_high_seconds - *p.predicted_makespan_low_seconds) / 2 /
+           *p.predicted_makespan_seconds;
+  };
+  // 1.2816 x sqrt((1 / 3)^2 + 0.1^2) for 9 items of CV 1; the model's 10% alone from history.
+  EXPECT_NEAR(half(a), 1.2816 * std::sqrt(1.0 / 9 + 0.01), 1e-6);
+  EXPECT_NEAR(half(h), 0.12816, 1e-6);
+  EXPECT_LT(half(b), half(a));
+  EXPECT_NE(a.explain().find("(80%: "), std::string::npos) << a.explain();
+  // A spread sample's own standard error, where it has one, replaces CV / sqrt(k).
+  WorkloadProfile spread = few;
+  spread.item_seconds_mean_error = 0.02;
+  EXPECT_NEAR(half(plan(spread, c)), 1.2816 * std::sqrt(0.0004 + 0.01), 1e-6);
 }
 
 TEST(Plan, SlowerItemsGiveFewerItemsPerChunk) {

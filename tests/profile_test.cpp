@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <chrono>
 #include <numeric>
 #include <thread>
@@ -162,6 +164,25 @@ TEST(Profile, MissingFileIsNamed) {
   } catch (const invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/profile.json"), std::string::npos);
   }
+}
+
+// A sample spread over a source whose items grow with the index: the mean's standard error
+// from neighbouring differences leaves the trend out, where CV / sqrt(k) would count it.
+TEST(SampleTotals, ASpreadSampleMeasuresTheMeansErrorWithoutTheTrend) {
+  SampleTotals trend;
+  trend.spread = true;
+  for (int i = 0; i < 16; ++i) {
+    trend.indices.push_back(1000 - 60 * i);  // in any order
+    trend.seconds.push_back(1e-3 * (1 + (1000 - 60 * i) / 100.0));
+  }
+  WorkloadProfile p;
+  trend.fill(p);
+  EXPECT_GT(p.item_seconds_cv / std::sqrt(16.0), 0.1);
+  EXPECT_LT(p.item_seconds_mean_error, 0.05);
+  SampleTotals plain = trend;
+  plain.spread = false;
+  plain.fill(p);
+  EXPECT_NEAR(p.item_seconds_mean_error, p.item_seconds_cv / 4, 1e-12);
 }
 
 }  // namespace

@@ -628,6 +628,14 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
           {"abandoned", abandoned},
           {"resumable", resumable},
           {"makespan_s", report.makespan_seconds},
+          {"predicted_makespan_s", report.plan.predicted_makespan_seconds
+                                       ? nlohmann::json(*report.plan.predicted_makespan_seconds)
+                                       : nlohmann::json(nullptr)},
+          {"predicted_interval_s",
+           report.plan.predicted_makespan_low_seconds
+               ? nlohmann::json::array({*report.plan.predicted_makespan_low_seconds,
+                                        *report.plan.predicted_makespan_high_seconds})
+               : nlohmann::json(nullptr)},
           {"efficiency", report.efficiency},
           {"workers", report.plan.serial ? 1 : report.plan.workers},
           {"chunks", report.chunks},

@@ -121,7 +121,10 @@ struct Plan {
   std::optional<std::int64_t> items;
   double item_seconds_mean = 0;                      ///< the estimate the schedule starts from
   std::optional<double> predicted_makespan_seconds;  ///< empty for unbounded sources
-  double predicted_serial_seconds = 0;               ///< per item for unbounded sources
+  /// The 80% interval around it: the uncertainty of the mean item time (its CV over the square
+  /// root of the items sampled; none from history) and the model's own error, combined.
+  std::optional<double> predicted_makespan_low_seconds, predicted_makespan_high_seconds;
+  double predicted_serial_seconds = 0;  ///< per item for unbounded sources
   double predicted_speedup = 1;
   double predicted_efficiency = 1;  ///< against max(work / cores, longest item)
   double predicted_chunks = 0;

@@ -34,7 +34,11 @@ struct WorkloadProfile {
   double mem_per_item_bytes = 0;      ///< peak extra memory while one item runs
   double threads_per_item = 1;        ///< cores one item keeps busy (nested parallelism)
   int sample_count = 0;               ///< items measured (0 when given, not sampled)
-  std::string source = "given";       ///< "given", "json", "sampled" or "predicted"
+  /// Relative standard error of item_seconds_mean, from the sample (0: not known; the planner
+  /// then takes CV / sqrt(sample_count)). A sample spread over the source measures it from the
+  /// differences of neighbouring items, so a trend does not count as noise.
+  double item_seconds_mean_error = 0;
+  std::string source = "given";  ///< "given", "json", "sampled" or "predicted"
 
   /// Fills the statistics that were left out (p50/p95/max from mean and CV) and throws
   /// invalid_argument naming the first bad field (negative time, CV < 0, threads < 1, ...).
@@ -56,7 +60,9 @@ TimingStats summarize(std::vector<double> seconds);
 
 /// What sampling measured, gathered item by item (on any rank), then turned into a profile.
 struct SampleTotals {
-  std::vector<double> seconds;  ///< one entry per item
+  std::vector<double> seconds;        ///< one entry per item
+  std::vector<std::int64_t> indices;  ///< each item's index in the source, when `spread`
+  bool spread = false;                ///< the items were drawn one per stratum of the source
   double bytes_in = 0, bytes_out = 0;
   double cpu_seconds = 0;     ///< CPU time of the processes while the items ran (all threads)
   double wall_seconds = 0;    ///< wall time of the same intervals

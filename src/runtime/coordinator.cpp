@@ -156,6 +156,7 @@ void Coordinator::sample() {
       [this] { return stopped_; });
   Sampler& sampler = *sampler_;
   const bool spread = spread_sample();
+  sampler.set_spread(spread);
   PoliteWait wait(PoliteWait::kCoordinator, options_.sample_budget_seconds);
   const auto take_messages = [&] {
     if (!pump()) return false;
@@ -194,8 +195,11 @@ void Coordinator::sample() {
 // few are spread out too. Needs a known size, and a source with at(index).
 bool Coordinator::spread_sample() {
   const std::optional<std::int64_t> n = codec_.size();
-  const std::int64_t strata = std::max(1, options_.sample_max_items);
-  if (!options_.sample_spread || !n || *n < 4 * strata) return false;
+  // One stratum per item the sample may take, and at least two items in each.
+  const std::int64_t strata =
+      n ? std::min<std::int64_t>(std::max(1, options_.sample_max_items), *n / 2) : 0;
+  if (!options_.sample_spread || !n || strata < std::max(2, options_.sample_min_items))
+    return false;
   int bits = 0;
   while ((std::int64_t(1) << bits) < strata) ++bits;
   std::vector<std::int64_t> indices;

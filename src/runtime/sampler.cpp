@@ -124,6 +124,7 @@ void Sampler::open_nodes() {
 void Sampler::add_item(std::int64_t index, int node, double seconds, double in, double out,
                        double memory) {
   totals_.seconds.push_back(seconds);
+  totals_.indices.push_back(source_.codec().source_index(index));
   totals_.bytes_in += in;
   totals_.bytes_out += out;
   totals_.mem_peak_bytes = std::max(totals_.mem_peak_bytes, memory);

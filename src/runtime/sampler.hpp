@@ -54,6 +54,8 @@ class Sampler {
 
   /// The profile the sample measured; `items` is left to the caller.
   void fill(WorkloadProfile& profile) const;
+  /// The sample is drawn one item per stratum of the source (RunOptions::sample_spread).
+  void set_spread(bool spread) { totals_.spread = spread; }
 
  private:
   void open_nodes();
