@@ -152,6 +152,29 @@ TEST_F(TaskLog, TheReportShowsPredictedAgainstMeasuredPerTask) {
   EXPECT_NE(json.find("\"within_20_percent\": 0.517"), std::string::npos) << json.substr(0, 0);
 }
 
+TEST_F(TaskLog, TheReportShowsTheFirstPredictionsIntervalAndWhetherTheRunFellInside) {
+  for (double measured : {1.1, 1.6}) {
+    TimingLog log(path(), "k", "");
+    Plan plan;
+    plan.predicted_makespan_seconds = 1.0;
+    plan.predicted_makespan_low_seconds = 0.8;
+    plan.predicted_makespan_high_seconds = 1.2;
+    log.on_plan(plan);
+    RunReport report;
+    report.plan = plan;
+    report.makespan_seconds = measured;
+    log.finish(report, "complete");
+  }
+  EXPECT_NE(run_text(read_run(path(), 1)).find("80% interval 800 ms to 1.2 s, inside"),
+            std::string::npos)
+      << run_text(read_run(path(), 1));
+  EXPECT_NE(run_text(read_run(path(), 2)).find("80% interval 800 ms to 1.2 s, outside"),
+            std::string::npos);
+  EXPECT_NE(run_json(read_run(path(), 2)).find("\"predicted_interval_seconds\": [\n    0.8,"),
+            std::string::npos)
+      << run_json(read_run(path(), 2));
+}
+
 TEST_F(TaskLog, TheTaskTableIsBoundedByALimit) {
   {
     LogOptions o;

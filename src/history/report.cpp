@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "../format.hpp"
@@ -36,6 +37,16 @@ std::string escape(const std::string& s) {
     }
   }
   return out;
+}
+
+// The plan's 80% interval around its predicted makespan, from the plan JSON (none in older
+// logs).
+std::optional<std::pair<double, double>> predicted_interval(const LoggedRun& run) {
+  const auto plan = nlohmann::json::parse(run.plan_json, nullptr, /*allow_exceptions=*/false);
+  if (!plan.is_object() || !plan.contains("predicted_makespan_interval_seconds")) return {};
+  const auto& i = plan.at("predicted_makespan_interval_seconds");
+  if (!i.is_array() || i.size() != 2 || !i[0].is_number() || !i[1].is_number()) return {};
+  return std::make_pair(i[0].get<double>(), i[1].get<double>());
 }
 
 // Workers per node as planned, from the plan JSON stored with the run.
@@ -205,7 +216,15 @@ std::string run_text(const LoggedRun& run) {
   if (s.predicted_makespan_seconds > 0)
     out << "  predicted makespan " << human_seconds(s.predicted_makespan_seconds) << ", measured "
         << human_seconds(s.makespan_seconds) << " (error " << fixed(100 * a.prediction_error, 1)
-        << "%)\n";
+        << "%)";
+  if (s.predicted_makespan_seconds > 0)
+    if (const auto interval = predicted_interval(run))
+      out << "; 80% interval " << human_seconds(interval->first) << " to "
+          << human_seconds(interval->second) << ", "
+          << (s.makespan_seconds >= interval->first && s.makespan_seconds <= interval->second
+                  ? "inside"
+                  : "outside");
+  if (s.predicted_makespan_seconds > 0) out << "\n";
   out << "Nodes:\n";
   for (const auto& n : a.nodes)
     out << "  " << n.node << " " << n.name << ": " << n.workers << " workers, busy "
@@ -316,6 +335,10 @@ std::string run_json(const LoggedRun& run) {
   j["nodes"] = nodes;
   j["imbalance_seconds"] = a.imbalance_seconds;
   j["prediction_error"] = a.prediction_error;
+  if (const auto interval = predicted_interval(run))
+    j["predicted_interval_seconds"] = {interval->first, interval->second};
+  else
+    j["predicted_interval_seconds"] = nullptr;
   j["chunk_sizes"] = a.chunk_sizes;
   nlohmann::ordered_json failures = nlohmann::ordered_json::array();
   for (const auto& f : run.failures)
