@@ -463,7 +463,12 @@ Plan plan_for(WorkloadProfile profile, const Cluster& cluster, const PlanOptions
       const double coordinator_seconds_guess = work / std::max(capacity, 1e-12);
       p.coordinator_load =
           coordinator_seconds_guess > 0 ? coordinator_busy / coordinator_seconds_guess : 0;
-      if (p.coordinator_computes) capacity -= std::min(p.coordinator_load, 1.0);
+      // The coordinator's own share comes off the compute capacity when its rank computes, and
+      // also when it only coordinates but its node's workers take every core there: its
+      // thread then runs on one of theirs.
+      const bool coordinator_shares =
+          p.coordinator_computes || p.nodes.front().workers >= p.nodes.front().cores;
+      if (coordinator_shares) capacity -= std::min(p.coordinator_load, 1.0);
       // The last chunks end unevenly: half a chunk on average, plus the spread of a chunk's
       // time across workers (the expected maximum of W normal deviations ~ sqrt(2 ln W)).
       const double tail =
