@@ -196,6 +196,30 @@ TimingStats summarize(std::vector<double> seconds) {
   return s;
 }
 
+// One item per stratum: by successive differences in source order (the variance estimator of
+// a systematic sample), which a trend or a slow drift does not inflate; otherwise CV / sqrt(k).
+double SampleTotals::mean_error() const {
+  const std::size_t k = seconds.size();
+  if (k < 2) return 0;
+  double mean = 0;
+  for (double s : seconds) mean += s;
+  mean /= double(k);
+  if (mean <= 0) return 0;
+  if (spread && k >= 3 && indices.size() == k) {
+    std::vector<std::pair<std::int64_t, double>> by_index;
+    for (std::size_t i = 0; i < k; ++i) by_index.emplace_back(indices[i], seconds[i]);
+    std::sort(by_index.begin(), by_index.end());
+    double ss = 0;
+    for (std::size_t i = 1; i < k; ++i)
+      ss += (by_index[i].second - by_index[i - 1].second) *
+            (by_index[i].second - by_index[i - 1].second);
+    return std::sqrt(ss / (2.0 * double(k) * double(k - 1))) / mean;
+  }
+  double ss = 0;
+  for (double s : seconds) ss += (s - mean) * (s - mean);
+  return std::sqrt(ss / double(k - 1)) / mean / std::sqrt(double(k));
+}
+
 void SampleTotals::fill(WorkloadProfile& p, double min_wall_for_threads) const {
   const TimingStats stats = summarize(seconds);
   p.item_seconds_mean = stats.mean;
@@ -213,23 +237,7 @@ void SampleTotals::fill(WorkloadProfile& p, double min_wall_for_threads) const {
   p.threads_per_item = long_enough ? std::max(1.0, std::round(cpu_seconds / wall_seconds)) : 1.0;
   p.sample_count = int(seconds.size());
   p.source = "sampled";
-  // The mean's standard error. One item per stratum: by successive differences in source order
-  // (the variance estimator of a systematic sample), which a trend or a slow drift does not
-  // inflate; otherwise CV / sqrt(k).
-  const std::size_t k = seconds.size();
-  p.item_seconds_mean_error = 0;
-  if (spread && k >= 3 && indices.size() == k && stats.mean > 0) {
-    std::vector<std::pair<std::int64_t, double>> by_index;
-    for (std::size_t i = 0; i < k; ++i) by_index.emplace_back(indices[i], seconds[i]);
-    std::sort(by_index.begin(), by_index.end());
-    double ss = 0;
-    for (std::size_t i = 1; i < k; ++i)
-      ss += (by_index[i].second - by_index[i - 1].second) *
-            (by_index[i].second - by_index[i - 1].second);
-    p.item_seconds_mean_error = std::sqrt(ss / (2.0 * double(k) * double(k - 1))) / stats.mean;
-  } else if (k >= 2) {
-    p.item_seconds_mean_error = stats.cv / std::sqrt(double(k));
-  }
+  p.item_seconds_mean_error = mean_error();
 }
 
 namespace detail {

@@ -72,6 +72,9 @@ struct SampleTotals {
   /// per item (CPU per wall time, counted only over at least `min_wall_for_threads` seconds:
   /// CPU clocks tick coarsely, and a few short items would read as many threads).
   void fill(WorkloadProfile& p, double min_wall_for_threads = 0) const;
+  /// The relative standard error of the items' mean (see WorkloadProfile::
+  /// item_seconds_mean_error); 0 with fewer than 2 items.
+  double mean_error() const;
 };
 
 /// Bytes a value occupies on the wire. Overload for your own types (found by ADL) when the

@@ -1,6 +1,7 @@
 #include "coordinator.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "../format.hpp"
 #include "chunk_runner.hpp"
@@ -189,34 +190,41 @@ void Coordinator::sample() {
   profile_.items = source_.left();
 }
 
-// RunOptions::sample_spread: the items sampled come from the whole source, one from each of
-// sample_max_items strata, at a random place inside its stratum (so that a period in the items
-// does not alias with the strata), the strata taken in van der Corput order so that any first
-// few are spread out too. Needs a known size, and a source with at(index).
+// RunOptions::sample_spread: the items sampled come from the whole source. Its 2^b strata
+// (as many as the sample may take, at most half the items) are visited in a scrambled van der
+// Corput order (Owen's scrambling: each level of the binary subdivision flips at random, per
+// branch), so that the first 2^j items sampled, for every j, fall one in each 2^j-th of the
+// source, each at a random place inside it: evenly spaced picks would alias with a period in
+// the items (the demo's task times repeat every 25.3 tasks, and picks 50 apart saw only its
+// short ones). Needs a known size and a source with at(index).
 bool Coordinator::spread_sample() {
   const std::optional<std::int64_t> n = codec_.size();
-  // One stratum per item the sample may take, and at least two items in each.
-  const std::int64_t strata =
-      n ? std::min<std::int64_t>(std::max(1, options_.sample_max_items), *n / 2) : 0;
-  if (!options_.sample_spread || !n || strata < std::max(2, options_.sample_min_items))
-    return false;
+  if (!options_.sample_spread || !n) return false;
+  const std::int64_t most = std::min<std::int64_t>(std::max(1, options_.sample_max_items), *n / 2);
   int bits = 0;
-  while ((std::int64_t(1) << bits) < strata) ++bits;
-  std::vector<std::int64_t> indices;
-  std::uint64_t state = 0x5eed5eed12345678ull ^ std::uint64_t(*n);
-  const auto next_random = [&state] {  // splitmix64
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  while ((std::int64_t(2) << bits) <= most) ++bits;
+  const std::int64_t strata = std::int64_t(1) << bits;
+  if (strata < std::max(2, options_.sample_min_items)) return false;
+  // A new draw every run: a fixed one would repeat its luck on every run of a workload.
+  const std::uint64_t state = (std::uint64_t(std::random_device{}()) << 32) ^
+                              std::uint64_t(std::random_device{}()) ^ std::uint64_t(*n);
+  const auto random = [](std::uint64_t z) {  // splitmix64's finalizer
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
   };
-  for (std::int64_t k = 0; k < (std::int64_t(1) << bits); ++k) {
-    std::int64_t reversed = 0;
-    for (int b = 0; b < bits; ++b)
-      if (k & (std::int64_t(1) << b)) reversed |= std::int64_t(1) << (bits - 1 - b);
-    if (reversed >= strata) continue;
-    const std::int64_t from = *n * reversed / strata, to = *n * (reversed + 1) / strata;
-    indices.push_back(from + std::int64_t(next_random() % std::uint64_t(to - from)));
+  std::vector<std::int64_t> indices;
+  for (std::int64_t k = 0; k < strata; ++k) {
+    std::int64_t stratum = 0;
+    std::uint64_t branch = 1;  // the path taken so far, as a node number of the binary tree
+    for (int level = 0; level < bits; ++level) {
+      const std::int64_t digit = ((k >> level) & 1) ^ std::int64_t(random(state ^ branch) & 1);
+      stratum = 2 * stratum + digit;
+      branch = 2 * branch + std::uint64_t(digit);
+    }
+    const std::int64_t from = *n * stratum / strata, to = *n * (stratum + 1) / strata;
+    indices.push_back(from + std::int64_t(random(state + std::uint64_t(k) * 0x9e3779b97f4a7c15ull) %
+                                          std::uint64_t(to - from)));
   }
   return codec_.start_first(indices);
 }
