@@ -59,10 +59,10 @@ void Coordinator::on_probe(int rank, wire::Result r) {
   const int node = layout_.node_of_rank[std::size_t(rank)];
   sampler_->on_probe(rank, node, r);
   observe_speed(node, r.header.count, r.header.compute_seconds);
+  std::int64_t first = r.header.first;  // in the source; the failures too, before they count
+  to_source(first, r.failures);
   account(node, r.header, r.failures);
   set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
-  std::int64_t first = r.header.first;
-  to_source(first, r.failures);
   record_items(first, r.header.count, r.item_seconds, r.failures);
   reorder_.accept(first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);

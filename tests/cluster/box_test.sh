@@ -189,7 +189,8 @@ PY
   ;;
 memory_drill)
   # Two nodes with 512 MiB of real memory each. The first 16 tasks take 2 MiB, so the sample
-  # sees small items; the other 64 take 70 MiB for 0.15 s. On nodeB a filler holds 410 MiB for
+  # sees small items (the tasks come on stdin: a source of unknown size is sampled from its
+  # start, where a task file would be sampled all over); the other 64 take 70 MiB for 0.15 s. On nodeB a filler holds 410 MiB for
   # 6 s from the start: with it, one task fits (430 + 70 < 512) and two do not (570). So nodeB
   # must be held to one task at a time while the filler lives, and gets two again after.
   # The control run, with --memory-threshold 1 (pressure never read), shows that without the
@@ -206,9 +207,9 @@ memory_drill)
     wait_rss nodeB 400
     watch_peak nodeB >"$out.peak" &
     local watcher=$!
-    box mpirun -np 2 --map-by node "$amorsize" run --tasks tasks.txt --output "$out" \
+    box mpirun -np 2 --map-by node "$amorsize" run --output "$out" \
       --summary "$out.json" "$@" -- sh -c "set -- \$0; $hold \$2 0.15 && echo \$1" {} \
-      2>"$out.err"
+      <tasks.txt 2>"$out.err"
     echo $? >"$out.status"
     kill $watcher 2>/dev/null
     wait $watcher
