@@ -66,7 +66,7 @@ TaskForecast TaskForecaster::finish() {
 }
 
 WorkloadProfile TaskForecast::profile(const RunIndexRow& newest) const {
-  WorkloadProfile p;
+  WorkloadProfile p = profile_of(newest, "predicted per task");
   const double n = double(std::max<std::int64_t>(predicted, 1));
   const double mean = work_seconds / n;
   p.item_seconds_mean = std::max(mean, 1e-9);
@@ -78,12 +78,6 @@ WorkloadProfile TaskForecast::profile(const RunIndexRow& newest) const {
     p.item_seconds_p95 = std::max(r[at], p.item_seconds_mean);
   }
   p.item_seconds_max = longest;
-  p.bytes_in = newest.bytes_in;
-  p.bytes_out = newest.bytes_out;
-  p.mem_per_item_bytes = newest.mem_per_item_bytes;
-  p.threads_per_item = std::max(1.0, newest.threads_per_item);
-  p.sample_count = 0;
-  p.source = "predicted per task";
   p.validate_and_complete();
   return p;
 }

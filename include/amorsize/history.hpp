@@ -203,6 +203,10 @@ struct Prediction {
   std::string reason;  ///< why the model was or was not used, in words
 };
 
+/// A profile carrying what a finished run measured per item besides its times: bytes in and
+/// out, memory, threads (sample_count 0: nothing sampled). The caller sets the item times.
+WorkloadProfile profile_of(const RunIndexRow& run, std::string source);
+
 /// Predicts the profile of `workload_key` from the log at `path` (a missing log predicts
 /// nothing, with the reason).
 ///

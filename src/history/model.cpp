@@ -118,6 +118,17 @@ OverheadFit fit_overheads(const std::vector<ChunkRecord>& chunks) {
   return fit;
 }
 
+WorkloadProfile profile_of(const RunIndexRow& run, std::string source) {
+  WorkloadProfile p;
+  p.bytes_in = run.bytes_in;
+  p.bytes_out = run.bytes_out;
+  p.mem_per_item_bytes = run.mem_per_item_bytes;
+  p.threads_per_item = std::max(1.0, run.threads_per_item);
+  p.sample_count = 0;
+  p.source = std::move(source);
+  return p;
+}
+
 namespace {
 
 Prediction predict_key(const std::string& path, const std::string& key,
@@ -298,18 +309,12 @@ Prediction predict_from_features(const std::string& path, const std::string& key
     return out;
   }
   out.reason = why.str();
-  WorkloadProfile p;
+  WorkloadProfile p = profile_of(near, "predicted from similar workloads");
   const double ratio = near.item_seconds_mean > 0 ? mean / near.item_seconds_mean : 1;
   p.item_seconds_mean = mean;
   p.item_seconds_cv = near.item_seconds_cv;
   p.item_seconds_p95 = near.item_seconds_p95 * ratio;
   p.item_seconds_max = near.item_seconds_max * ratio;
-  p.bytes_in = near.bytes_in;
-  p.bytes_out = near.bytes_out;
-  p.mem_per_item_bytes = near.mem_per_item_bytes;
-  p.threads_per_item = std::max(1.0, near.threads_per_item);
-  p.sample_count = 0;
-  p.source = "predicted from similar workloads";
   if (p.item_seconds_p95 > 0 && p.item_seconds_p95 < p.item_seconds_mean) p.item_seconds_p95 = 0;
   p.validate_and_complete();
   out.profile = p;
