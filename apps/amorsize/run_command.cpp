@@ -131,9 +131,10 @@ struct TaskSource {
     if (offsets && index >= 0 && mark < offsets->size()) {
       std::ifstream file(path, std::ios::binary);
       file.seekg(std::streamoff((*offsets)[mark]));
-      TaskReader reader(file);
+      TaskReader from_mark(file);
       std::optional<Task> t;
-      for (std::int64_t i = std::int64_t(mark) * kOffsetEvery; i <= index; ++i) t = reader.next();
+      for (std::int64_t i = std::int64_t(mark) * kOffsetEvery; i <= index; ++i)
+        t = from_mark.next();
       if (t) return noted(Task{index + 1, std::move(t->line)});
     }
     throw error("amorsize: task " + std::to_string(index + 1) + " cannot be read out of order");

@@ -4,11 +4,13 @@
 #include <cmath>
 
 #include "../../src/format.hpp"
+#include "amorsize/workload.hpp"
 
 namespace amorsize::app {
 namespace {
 
 constexpr std::size_t kReservoir = 10000;
+constexpr std::uint64_t kReservoirSeed = 0x9e3779b97f4a7c15ull;
 
 bool shorter(const std::pair<RunOptions::HeavyItem, Task>& a,
              const std::pair<RunOptions::HeavyItem, Task>& b) {
@@ -32,14 +34,12 @@ void TaskForecaster::add(const Task& task) {
   f_.work_seconds += s;
   f_.sum_squares += s * s;
   f_.longest = std::max(f_.longest, s);
-  // Reservoir sampling (Vitter's algorithm R), with a xorshift generator.
+  // Reservoir sampling (Vitter's algorithm R), drawing with the workloads' uniform01.
   if (f_.reservoir.size() < kReservoir) {
     f_.reservoir.push_back(s);
   } else {
-    rng_ ^= rng_ << 13;
-    rng_ ^= rng_ >> 7;
-    rng_ ^= rng_ << 17;
-    const std::uint64_t j = rng_ % std::uint64_t(f_.predicted);
+    const auto j = std::uint64_t(uniform01(kReservoirSeed, std::uint64_t(f_.predicted)) *
+                                 double(f_.predicted));
     if (j < kReservoir) f_.reservoir[std::size_t(j)] = s;
   }
   if (keep_ == 0) return;

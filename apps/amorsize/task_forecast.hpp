@@ -43,7 +43,6 @@ class TaskForecaster {
   std::size_t keep_;
   TaskForecast f_;
   double confidence_sum_ = 0;
-  std::uint64_t rng_ = 0x9e3779b97f4a7c15ull;
   // Min-heap on seconds: the `keep_` longest so far.
   std::vector<std::pair<RunOptions::HeavyItem, Task>> heap_;
 };

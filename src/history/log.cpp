@@ -576,6 +576,13 @@ std::map<std::string, double> parse_features(const std::string& json) {
 
 /// A run's tasks table. A table missing a column, or holding a time that is negative or not
 /// finite, is refused: the model would learn from it.
+void check_task_time(const std::string& path, std::int64_t task, double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    throw invalid_argument("log " + path + ": its tasks table is damaged (task " +
+                           std::to_string(task) + " has a time of " + std::to_string(seconds) +
+                           " s)");
+}
+
 void read_tasks_columns_check(hid_t dataset, const std::string& path) {
   h5::Type file_type(H5Dget_type(dataset), "H5Dget_type", "tasks");
   for (const char* column : kTaskColumns)
@@ -592,13 +599,8 @@ std::vector<TaskRecord> read_tasks(hid_t dataset, const std::string& path) {
   std::vector<TaskRecord> out;
   out.reserve(rows.get().size());
   for (const TaskRow& r : rows.get()) {
-    if (!std::isfinite(r.seconds) || r.seconds < 0 || !std::isfinite(r.predicted) ||
-        r.predicted < 0)
-      throw invalid_argument(
-          "log " + path + ": its tasks table is damaged (task " + std::to_string(r.item) +
-          " has a time of " +
-          std::to_string(!std::isfinite(r.seconds) || r.seconds < 0 ? r.seconds : r.predicted) +
-          " s)");
+    check_task_time(path, r.item, r.seconds);
+    check_task_time(path, r.item, r.predicted);
     out.push_back({r.item, r.line ? r.line : "", r.seconds, r.predicted, r.status, r.max_rss_bytes,
                    r.file_bytes});
   }
@@ -1188,10 +1190,7 @@ std::vector<std::pair<std::int64_t, double>> read_item_seconds(const std::string
     h5::Rows<Time> rows(d.get(), "tasks", type.memory.get());
     out.reserve(rows.get().size());
     for (const Time& t : rows.get()) {
-      if (!std::isfinite(t.seconds) || t.seconds < 0)
-        throw invalid_argument("log " + path + ": its tasks table is damaged (task " +
-                               std::to_string(t.item) + " has a time of " +
-                               std::to_string(t.seconds) + " s)");
+      check_task_time(path, t.item, t.seconds);
       if (t.status == 0) out.emplace_back(t.item, t.seconds);
     }
     return out;

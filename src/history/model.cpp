@@ -262,7 +262,6 @@ Prediction predict_from_features(const std::string& path, const std::string& key
     std::sort(v.begin(), v.end());
     y[i] = v[v.size() / 2];
   }
-  std::vector<double> scale(d, 0.0);
   for (std::size_t j = 0; j < d; ++j) {
     bool positive = target[j] > 0;
     for (const auto& p : points) positive = positive && p.x[j] > 0;
@@ -270,19 +269,12 @@ Prediction predict_from_features(const std::string& path, const std::string& key
       target[j] = std::log(target[j]);
       for (auto& p : points) p.x[j] = std::log(p.x[j]);
     }
-    double mean = 0, ss = 0;
-    for (const auto& p : points) mean += p.x[j];
-    mean /= n;
-    for (const auto& p : points) ss += (p.x[j] - mean) * (p.x[j] - mean);
-    const double sd = std::sqrt(ss / n);
-    scale[j] = sd > 1e-12 ? 1 / sd : 0;
   }
   std::vector<std::vector<double>> xs;
   for (const auto& p : points) xs.push_back(p.x);
-  std::size_t varying = 0;
-  for (double v : scale) varying += v > 0 ? 1 : 0;
-  const std::size_t k =
-      std::max<std::size_t>(std::size_t(std::max(1, options.neighbours)), varying + 2);
+  const std::vector<double> scale = detail::feature_scales(xs);
+  const std::size_t k = std::max<std::size_t>(std::size_t(std::max(1, options.neighbours)),
+                                              detail::varying_features(scale) + 2);
   const auto nearest = [&](const std::vector<double>& x, std::size_t leave_out,
                            std::size_t* closest) {
     const detail::Neighbourhood hood = detail::nearest_points(xs, scale, x, k, leave_out);

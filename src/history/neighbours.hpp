@@ -12,6 +12,27 @@
 
 namespace amorsize::detail {
 
+/// Per feature, 1 / its spread over the points `xs` (standard deviation); 0 for a feature that
+/// does not vary (a spread within 1e-12 of its mean's size), which then counts for nothing.
+inline std::vector<double> feature_scales(const std::vector<std::vector<double>>& xs) {
+  const std::size_t d = xs.empty() ? 0 : xs.front().size();
+  std::vector<double> scale(d, 0.0);
+  for (std::size_t k = 0; k < d; ++k) {
+    double mean = 0, ss = 0;
+    for (const auto& x : xs) mean += x[k];
+    mean /= double(xs.size());
+    for (const auto& x : xs) ss += (x[k] - mean) * (x[k] - mean);
+    const double sd = std::sqrt(ss / double(xs.size()));
+    scale[k] = sd > 1e-12 * std::max(1.0, std::fabs(mean)) ? 1 / sd : 0;
+  }
+  return scale;
+}
+
+/// Features that vary (a scale above 0).
+inline std::size_t varying_features(const std::vector<double>& scale) {
+  return std::size_t(std::count_if(scale.begin(), scale.end(), [](double v) { return v > 0; }));
+}
+
 struct Neighbourhood {
   std::vector<std::pair<double, std::size_t>> nearest;  // (distance, point), nearest first
 };

@@ -136,7 +136,6 @@ TaskModel::TaskModel(const std::string& path, const std::string& command, TaskMo
 
 void TaskModel::learn(const std::vector<TaskRecord>& tasks) {
   // Lines and their times (successful tasks only), newest last.
-  std::vector<const std::string*> order;  // distinct lines, by their newest run, newest last
   std::unordered_map<std::string, double> file_bytes;
   for (const auto& t : tasks) {
     if (t.status != 0 || !std::isfinite(t.seconds) || t.seconds <= 0) continue;
@@ -145,7 +144,7 @@ void TaskModel::learn(const std::vector<TaskRecord>& tasks) {
     times.push_back(t.seconds);
     file_bytes[t.line] = t.file_bytes;
   }
-  // One point per distinct line, per shape; the newest lines when there are too many.
+  // One point per distinct line, per shape; at most max_points of them.
   std::map<std::string, std::vector<std::pair<std::vector<double>, double>>> points;
   for (const auto& [line, times] : seen_) {
     TaskFeatures f = task_features(line);
@@ -159,16 +158,7 @@ void TaskModel::learn(const std::vector<TaskRecord>& tasks) {
       s.x.push_back(std::move(x));
       s.seconds.push_back(t);
     }
-    const std::size_t d = s.x.front().size();
-    s.scale.assign(d, 0.0);
-    for (std::size_t k = 0; k < d; ++k) {
-      double mean = 0, ss = 0;
-      for (const auto& x : s.x) mean += x[k];
-      mean /= double(s.x.size());
-      for (const auto& x : s.x) ss += (x[k] - mean) * (x[k] - mean);
-      const double sd = std::sqrt(ss / double(s.x.size()));
-      s.scale[k] = sd > 1e-12 * std::max(1.0, std::fabs(mean)) ? 1 / sd : 0;
-    }
+    s.scale = detail::feature_scales(s.x);
     // Leave-one-out over (an even spread of) its lines.
     const std::size_t n = s.x.size();
     if (int(n) >= options_.min_points) {
@@ -188,10 +178,8 @@ void TaskModel::learn(const std::vector<TaskRecord>& tasks) {
 // above twice the times they hold, so a fit cannot run away from its data.
 double TaskModel::nearest(const Shape& s, const std::vector<double>& x,
                           std::size_t leave_out) const {
-  std::size_t varying = 0;
-  for (double v : s.scale) varying += v > 0 ? 1 : 0;
-  const std::size_t k =
-      std::max<std::size_t>(std::size_t(std::max(1, options_.neighbours)), 2 * (varying + 1) + 1);
+  const std::size_t k = std::max<std::size_t>(std::size_t(std::max(1, options_.neighbours)),
+                                              2 * (detail::varying_features(s.scale) + 1) + 1);
   const detail::Neighbourhood n = detail::nearest_points(s.x, s.scale, x, k, leave_out);
   if (n.nearest.empty()) return 0;
   double low = s.seconds[n.nearest.front().second], high = low;

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "../format.hpp"
+#include "amorsize/workload.hpp"
 #include "chunk_runner.hpp"
 #include "clock.hpp"
 #include "ending.hpp"
@@ -206,25 +207,22 @@ bool Coordinator::spread_sample() {
   const std::int64_t strata = std::int64_t(1) << bits;
   if (strata < std::max(2, options_.sample_min_items)) return false;
   // A new draw every run: a fixed one would repeat its luck on every run of a workload.
-  const std::uint64_t state = (std::uint64_t(std::random_device{}()) << 32) ^
-                              std::uint64_t(std::random_device{}()) ^ std::uint64_t(*n);
-  const auto random = [](std::uint64_t z) {  // splitmix64's finalizer
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
+  // uniform01(seed, i, stream): stream 0 flips the subdivisions, stream 1 places the items.
+  const std::uint64_t seed =
+      (std::uint64_t(std::random_device{}()) << 32) ^ std::uint64_t(std::random_device{}());
   std::vector<std::int64_t> indices;
   for (std::int64_t k = 0; k < strata; ++k) {
     std::int64_t stratum = 0;
     std::uint64_t branch = 1;  // the path taken so far, as a node number of the binary tree
     for (int level = 0; level < bits; ++level) {
-      const std::int64_t digit = ((k >> level) & 1) ^ std::int64_t(random(state ^ branch) & 1);
+      const std::int64_t flip = uniform01(seed, branch, 0) < 0.5 ? 1 : 0;
+      const std::int64_t digit = ((k >> level) & 1) ^ flip;
       stratum = 2 * stratum + digit;
       branch = 2 * branch + std::uint64_t(digit);
     }
     const std::int64_t from = *n * stratum / strata, to = *n * (stratum + 1) / strata;
-    indices.push_back(from + std::int64_t(random(state + std::uint64_t(k) * 0x9e3779b97f4a7c15ull) %
-                                          std::uint64_t(to - from)));
+    const auto offset = std::int64_t(uniform01(seed, std::uint64_t(k), 1) * double(to - from));
+    indices.push_back(from + std::min(offset, to - from - 1));
   }
   return codec_.start_first(indices);
 }
@@ -327,6 +325,12 @@ void Coordinator::start_heavy_items_first() {
   plan_.reasons.push_back(why);
 }
 
+// Flags every chunk of the run carries, whoever sends it: wire::kTimeItems when every item's
+// time is recorded.
+std::int64_t Coordinator::chunk_flags() const {
+  return options_.record_items ? std::int64_t(wire::kTimeItems) : 0;
+}
+
 // Positions (the order items went out) to the source's indices, for the sink, the failures
 // and the log. A chunk is one range of the source (Codec::contiguous).
 void Coordinator::to_source(std::int64_t& first, std::vector<Failure>& failures) const {
@@ -359,9 +363,7 @@ void Coordinator::run_serially() {
     if (count == 0) break;
     const double t0 = now();
     wire::Result result =
-        run_chunk(codec_, {wire::ChunkHeader{report_.chunks, first, count,
-                                             options_.record_items ? wire::kTimeItems : 0},
-                           items});
+        run_chunk(codec_, {wire::ChunkHeader{report_.chunks, first, count, chunk_flags()}, items});
     measured += result.header.compute_seconds;
     measured_items += count;
     on_result(std::move(result), t0);
@@ -379,7 +381,7 @@ void Coordinator::run_parallel() {
   phase_ = Phase::kParallel;
   dispatcher_ = std::make_unique<Dispatcher>(plan_, source_, reorder_, returned_, pressure_, route_,
                                              [this] { return now(); });
-  dispatcher_->set_time_items(options_.record_items);
+  dispatcher_->set_chunk_flags(chunk_flags());
   start_workers();
   // The plan's window (in chunks), but never so small that a worker would go without one.
   reorder_.set_window(std::max<std::int64_t>(plan_.reorder_window, dispatcher_->width() + 1));
@@ -445,7 +447,7 @@ void Coordinator::start_workers() {
     const int leader = layout_.node_leader[n];
     transport_.send(leader, wire::Tag::kLead,
                     wire::encode(wire::Lead{plan_.inflight_per_worker, planned_chunk, a.led[n],
-                                            options_.record_items ? wire::kTimeItems : 0}));
+                                            chunk_flags()}));
     dispatcher_->add_leader(leader, int(n), int(a.led[n].size()));
     for (auto r : a.led[n]) leader_of_[std::size_t(r)] = leader;
   }

@@ -55,6 +55,7 @@ class Coordinator {
   void make_plan();
   void start_heavy_items_first();
   void to_source(std::int64_t& first, std::vector<Failure>& failures) const;
+  std::int64_t chunk_flags() const;
   void run_serially();
   void run_parallel();
   void place_workers();

@@ -127,7 +127,7 @@ bool Dispatcher::dispatch_returned(std::size_t s) {
 void Dispatcher::send_chunk(std::size_t s, std::int64_t first, std::int64_t count,
                             const std::vector<char>& items, bool handed_back_before) {
   Slot& slot = slots_[s];
-  wire::ChunkHeader h{seq_, first, count, time_items_ ? wire::kTimeItems : 0};
+  wire::ChunkHeader h{seq_, first, count, chunk_flags_};
   const double expected = double(count) * schedule_.item_seconds();
   // Worker ranks hand back what they have not started after an item that alone took longer
   // than the whole chunk should: the items queued behind a heavy item then run elsewhere. Only

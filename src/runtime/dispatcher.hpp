@@ -60,8 +60,8 @@ class Dispatcher {
   /// Rank 0's pool of `threads` (its chunks go to the outbox as rank 0).
   void add_local(int threads);
 
-  /// Every chunk's items are timed (RunOptions::record_items).
-  void set_time_items(bool time_items) { time_items_ = time_items; }
+  /// Flags every chunk carries (wire::kTimeItems for RunOptions::record_items).
+  void set_chunk_flags(std::int64_t flags) { chunk_flags_ = flags; }
   bool empty() const { return slots_.empty(); }
   /// Workers behind all slots.
   std::int64_t width() const;
@@ -130,7 +130,7 @@ class Dispatcher {
   std::int64_t seq_ = 0;
   std::int64_t returned_total_ = 0;
   double chunk_seconds_ = 0;
-  bool time_items_ = false;
+  std::int64_t chunk_flags_ = 0;
 };
 
 }  // namespace amorsize::detail

@@ -63,9 +63,7 @@ void Sampler::send_probe(int r) {
   // A node under memory pressure runs one probe at a time: its first rank's.
   if (place_[r] >= (pressure_.held(node) ? 1 : open_[node])) return;
   // Never more than the sample may hold, counting the probes still out.
-  std::int64_t out = 0;
-  for (const auto items : probe_items_) out += items;
-  const std::int64_t room = options_.sample_max_items - done() - out;
+  const std::int64_t room = options_.sample_max_items - done() - items_out_;
   if (room <= 0) return;
   std::int64_t want = std::min(next_count_[r], room);
   if (done() > 0) {  // a probe should take at most half the budget
@@ -79,6 +77,7 @@ void Sampler::send_probe(int r) {
   if (count == 0) return;
   if (next_count_[r] == 1) ++probed_;
   probe_items_[r] = count;
+  items_out_ += count;
   probe_bytes_[r] = std::int64_t(items.size());
   next_count_[r] = 2 * count;
   ++probes_out_;
@@ -98,6 +97,7 @@ void Sampler::on_probe(int r, int node, const wire::Result& result) {
              result.memory_growth_bytes);
   totals_.cpu_seconds += h.cpu_seconds;
   totals_.wall_seconds += h.compute_seconds;
+  items_out_ -= probe_items_[r];
   probe_items_[r] = 0;
   --probes_out_;
   open_nodes();
@@ -138,14 +138,13 @@ void Sampler::open_nodes() {
 
 void Sampler::add_item(std::int64_t index, int node, double seconds, double in, double out,
                        double memory) {
+  index = source_.codec().source_index(index);  // it may have been sampled out of order
   totals_.seconds.push_back(seconds);
-  totals_.indices.push_back(source_.codec().source_index(index));
+  totals_.indices.push_back(index);
   totals_.bytes_in += in;
   totals_.bytes_out += out;
   totals_.mem_peak_bytes = std::max(totals_.mem_peak_bytes, memory);
-  if (options_.recorder)  // by its index in the source (it may have been sampled out of order)
-    options_.recorder->on_sample(
-        {source_.codec().source_index(index), node, seconds, in, out, memory});
+  if (options_.recorder) options_.recorder->on_sample({index, node, seconds, in, out, memory});
 }
 
 void Sampler::fill(WorkloadProfile& profile) const {

@@ -78,7 +78,8 @@ class Sampler {
   std::vector<std::int64_t> probe_bytes_;
   std::vector<std::int64_t> next_count_;
   int probes_out_ = 0;
-  int probed_ = 0;  // worker ranks sent a probe so far (their next_count is above 1)
+  std::int64_t items_out_ = 0;  // the sum of probe_items_
+  int probed_ = 0;              // worker ranks sent a probe so far (their next_count is above 1)
 };
 
 }  // namespace amorsize::detail
