@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 build_dir="$root/build-smpi"
-[ "$build" = 1 ] && smpi_build "$build_dir"
+if [ "$build" = 1 ]; then smpi_build "$root" "$build_dir" > /dev/null || { echo "the SMPI build failed (see above)" >&2; exit 2; }; fi
 exe="$build_dir/bench/sim/amorsize"
 [ -x "$exe" ] || { echo "no SMPI build at $build_dir" >&2; exit 2; }
 dir=$(mktemp -d /tmp/amorsize-learned-XXXXXX)
