@@ -99,14 +99,17 @@ struct RunOptions {
   PlanOptions plan;  ///< schedule, order, chunk bounds, memory threshold, ...
   /// Items measured before planning, run by rank 0 and, at the same time, in probe chunks on the
   /// worker ranks (1, 2, 4, ... items each; until the first item's memory is known, one rank
-  /// per node): at least `sample_min_items`, then until `sample_budget_seconds` have passed or
-  /// `sample_max_items` are done. Every sampled result is delivered, none is run twice.
+  /// per node): at least `sample_min_items`, then until `sample_budget_seconds` have passed and
+  /// the mean item time is known to 8% (relative standard error), or `sample_max_items` are
+  /// done. A mean still that uncertain after 10 budgets stops the sample, unless the source has
+  /// a known size and the sample is under an eighth of it (and its results under 64 MiB): then
+  /// it goes on. Every sampled result is delivered, none is run twice.
   int sample_min_items = 4;
-  int sample_max_items = 64;
+  int sample_max_items = 1024;
   double sample_budget_seconds = 0.005;
   /// Sample items spread over the whole source rather than its first items, when the source
   /// knows its size and has at(index) (source::range, source::container of a random-access
-  /// container, a task file): one item from each of sample_max_items strata, at a random
+  /// container, a task file): one item from each of up to sample_max_items strata, at a random
   /// place inside it, so that a trend or a period in the items does not mislead the plan.
   bool sample_spread = true;
   /// A known profile (e.g. amorsize::predict from the log): no sampling, the plan uses it.

@@ -49,9 +49,11 @@ class Coordinator {
   void work();
   void fail(std::exception_ptr failure);
   void end();
+  void end_by_tree();
   void sample();
   std::vector<int> bind_for_sampling();
-  bool spread_sample();
+  std::int64_t spread_sample();
+  void count_time_so_far();
   void make_plan();
   void start_heavy_items_first();
   void to_source(std::int64_t& first, std::vector<Failure>& failures) const;

@@ -22,8 +22,8 @@ Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, Sour
       rank0_samples_(size == 1 || layout.ranks_on_node[0] - 1 < layout.nodes[0].cores),
       place_(std::size_t(size), 0),
       open_(layout.nodes.size(), 1),
+      probes_(std::size_t(size)),
       probe_items_(std::size_t(size), 0),
-      probe_bytes_(std::size_t(size), 0),
       next_count_(std::size_t(size), 1) {
   std::vector<int> seen(layout.nodes.size(), 0);
   for (int r = 1; r < size; ++r) place_[r] = seen[layout.node_of_rank[r]]++;
@@ -35,18 +35,31 @@ Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, Sour
 // at 256 simulated ranks: 11 items of 10 ms read as 4.9 ms).
 //
 // A spread sample stops at a power of two, where its strata (taken in van der Corput order)
-// cover the source evenly; and the sample goes on, up to 10 budgets, until its mean is known
-// to kMeanError (relative standard error): the first plan's prediction rests on it, and
-// sampled items are real work, run by every rank.
+// cover the source evenly. The sample goes on until its mean is known to kMeanError (relative
+// standard error), since the first plan's prediction rests on it and sampled items are real
+// work, run by every rank: for 10 budgets at least, and past them while it may still grow.
 bool Sampler::enough() const {
-  constexpr double kMeanError = 0.1;
+  constexpr double kMeanError = 0.08;
   const std::int64_t k = done();
-  if (k >= options_.sample_max_items) return true;
+  if (k >= options_.sample_max_items || (strata_ > 0 && k >= strata_)) return true;
   if (k < options_.sample_min_items || probed_ != size_ - 1) return false;
-  if (totals_.spread && (k & (k - 1)) != 0) return false;
+  if (k < goal_) return false;
   const double spent = now_() - began_;
   if (spent < options_.sample_budget_seconds) return false;
-  return totals_.mean_error() <= kMeanError || spent >= 10 * options_.sample_budget_seconds;
+  return totals_.mean_error() <= kMeanError ||
+         (spent >= 10 * options_.sample_budget_seconds && !may_grow());
+}
+
+// Past its 10 budgets, a sample whose mean is still uncertain (heavy tails, rare long items,
+// a few long tasks) grows while it is a small part of a source of known size (an eighth: the
+// plan's prediction covers only the items left, so a larger sample also leaves less to
+// predict), and while the results it may hold for ordered delivery stay small.
+bool Sampler::may_grow() const {
+  constexpr std::int64_t kShare = 8;
+  constexpr double kHeldBytes = 64.0 * 1024 * 1024;
+  const std::optional<std::int64_t> n = source_.codec().size();
+  if (!n || stopped_()) return false;
+  return (done() + items_out_) * kShare < *n && totals_.bytes_out <= kHeldBytes;
 }
 
 double Sampler::mean_item_seconds() const {
@@ -57,28 +70,57 @@ void Sampler::send_probes() {
   for (int r = 1; r < size_; ++r) send_probe(r);
 }
 
+void Sampler::set_spread(std::int64_t strata) {
+  totals_.spread = strata > 0;
+  strata_ = strata;
+  // The first size: every rank's first item, and the fewest the sample takes.
+  const std::int64_t first =
+      std::max<std::int64_t>(options_.sample_min_items, size_ - 1 + (rank0_samples_ ? 1 : 0));
+  goal_ = 1;
+  while (goal_ < first && goal_ < strata_) goal_ *= 2;
+}
+
+// A spread sample that reached its size but is not enough doubles it.
+void Sampler::raise_goal() {
+  if (strata_ > 0 && done() >= goal_ && goal_ < strata_ && !enough()) goal_ *= 2;
+}
+
+std::int64_t Sampler::room() const {
+  const std::int64_t size = strata_ > 0 ? goal_ : std::int64_t(options_.sample_max_items);
+  return std::min<std::int64_t>(size, options_.sample_max_items) - done() - items_out_;
+}
+
+bool Sampler::has_room() const {
+  return room() > 0 && !enough();
+}
+
 void Sampler::send_probe(int r) {
-  if (probe_items_[r] > 0 || source_.exhausted() || stopped_() || enough()) return;
+  // Up to kDepth probes per rank, while the items it holds take under a budget.
+  constexpr std::size_t kDepth = 8;
+  const double mean = done() > 0 ? totals_.wall_seconds / double(done()) : 0;
+  if (probes_[r].size() >= kDepth ||
+      (!probes_[r].empty() &&
+       (mean <= 0 || double(probe_items_[r]) * mean >= options_.sample_budget_seconds)))
+    return;
+  if (source_.exhausted() || stopped_() || enough()) return;
   const int node = layout_.node_of_rank[r];
   // A node under memory pressure runs one probe at a time: its first rank's.
   if (place_[r] >= (pressure_.held(node) ? 1 : open_[node])) return;
   // Never more than the sample may hold, counting the probes still out.
-  const std::int64_t room = options_.sample_max_items - done() - items_out_;
+  const std::int64_t room = this->room();
   if (room <= 0) return;
   std::int64_t want = std::min(next_count_[r], room);
-  if (done() > 0) {  // a probe should take at most half the budget
-    const double mean = totals_.wall_seconds / double(done());
+  if (done() > 0)  // a probe should take at most half the budget
     want = std::min(
         want, std::max<std::int64_t>(1, std::int64_t(options_.sample_budget_seconds / 2 / mean)));
-  }
   std::vector<char> items;
   const std::int64_t first = source_.next();
   const std::int64_t count = source_.pull(want, items);
   if (count == 0) return;
   if (next_count_[r] == 1) ++probed_;
-  probe_items_[r] = count;
+  probes_[r].push_back({count, std::int64_t(items.size())});
+  probe_items_[r] += count;
   items_out_ += count;
-  probe_bytes_[r] = std::int64_t(items.size());
   next_count_[r] = 2 * count;
   ++probes_out_;
   outbox_.send(r, wire::Tag::kChunk,
@@ -87,20 +129,22 @@ void Sampler::send_probe(int r) {
 
 void Sampler::on_probe(int r, int node, const wire::Result& result) {
   const auto& h = result.header;
-  if (probe_items_[r] == 0 || !result.measured || h.count != probe_items_[r])
+  if (probes_[r].empty() || !result.measured || h.count != probes_[r].front().items)
     throw protocol_error("amorsize: rank " + std::to_string(r) +
                          " answered a probe it was not sent");
-  const double bytes_in = double(probe_bytes_[r]) / double(h.count);
+  const double bytes_in = double(probes_[r].front().bytes) / double(h.count);
   const double bytes_out = double(result.results.size()) / double(h.count);
   for (std::int64_t i = 0; i < h.count; ++i)
     add_item(h.first + i, node, result.item_seconds[std::size_t(i)], bytes_in, bytes_out,
              result.memory_growth_bytes);
   totals_.cpu_seconds += h.cpu_seconds;
   totals_.wall_seconds += h.compute_seconds;
-  items_out_ -= probe_items_[r];
-  probe_items_[r] = 0;
+  items_out_ -= h.count;
+  probe_items_[r] -= h.count;
+  probes_[r].pop_front();
   --probes_out_;
   open_nodes();
+  raise_goal();
 }
 
 std::optional<Sampler::Item> Sampler::run_local() {
@@ -121,6 +165,7 @@ std::optional<Sampler::Item> Sampler::run_local() {
   item.results = std::move(r.results);
   item.failures = std::move(r.failures);
   open_nodes();
+  raise_goal();
   return item;
 }
 

@@ -6,6 +6,7 @@
 // own there); the other ranks of a node join once measured items show that as many fit in its
 // memory. No MPI: probes go out through an Outbox, results come in from the coordinator.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -38,8 +39,12 @@ class Sampler {
 
   /// Sends a probe to every worker rank that may take one now.
   void send_probes();
-  /// Sends `rank` its next probe, if it may take one now.
+  /// Sends `rank` its next probe, if it may take one now. A rank may hold several, so that it
+  /// runs the next while its result waits for rank 0 (busy with an item of its own).
   void send_probe(int rank);
+  /// The sample may take another item now (it is not complete, and the items out do not
+  /// already reach its size).
+  bool has_room() const;
   /// A probe's result from `rank` (on `node`): its items' times.
   void on_probe(int rank, int node, const wire::Result& result);
 
@@ -54,10 +59,14 @@ class Sampler {
 
   /// The profile the sample measured; `items` is left to the caller.
   void fill(WorkloadProfile& profile) const;
-  /// The sample is drawn one item per stratum of the source (RunOptions::sample_spread).
-  void set_spread(bool spread) { totals_.spread = spread; }
+  /// The sample is drawn one item per stratum of the source, `strata` of them, a power of two
+  /// (RunOptions::sample_spread): it then stops only at a power of two.
+  void set_spread(std::int64_t strata);
 
  private:
+  bool may_grow() const;
+  std::int64_t room() const;
+  void raise_goal();
   void open_nodes();
   void add_item(std::int64_t index, int node, double seconds, double in, double out, double memory);
 
@@ -72,14 +81,19 @@ class Sampler {
   double began_;
   bool rank0_samples_;
   SampleTotals totals_;
-  std::vector<int> place_;                 // a worker rank's place on its node
-  std::vector<int> open_;                  // ranks per node that may run probes
+  std::vector<int> place_;  // a worker rank's place on its node
+  std::vector<int> open_;   // ranks per node that may run probes
+  struct Probe {
+    std::int64_t items, bytes;
+  };
+  std::vector<std::deque<Probe>> probes_;  // out, per rank, oldest first
   std::vector<std::int64_t> probe_items_;  // items out, per rank
-  std::vector<std::int64_t> probe_bytes_;
   std::vector<std::int64_t> next_count_;
   int probes_out_ = 0;
   std::int64_t items_out_ = 0;  // the sum of probe_items_
   int probed_ = 0;              // worker ranks sent a probe so far (their next_count is above 1)
+  std::int64_t strata_ = 0;     // of a spread sample (0: the source's first items)
+  std::int64_t goal_ = 0;       // a spread sample's size for now: a power of two up to strata_
 };
 
 }  // namespace amorsize::detail

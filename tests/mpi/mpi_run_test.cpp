@@ -618,11 +618,20 @@ void sample_spread(bool spread, Order order) {
   if (spread) {
     EXPECT_LT(*low, n / 8) << "the sample should reach the start";
     EXPECT_GT(*high, n - n / 8) << "and the end of the source";
-    // One per stratum of n / sample_max_items items.
-    std::vector<std::int64_t> strata;
-    for (auto i : samples.items) strata.push_back(i / (n / o.sample_max_items));
-    std::sort(strata.begin(), strata.end());
-    EXPECT_EQ(std::adjacent_find(strata.begin(), strata.end()), strata.end());
+    // 64 strata (n / 2 and sample_max_items allowing): as many items from each, one block of
+    // the source in each.
+    std::int64_t s = 1;
+    while (2 * s <= std::min<std::int64_t>({64, o.sample_max_items, n / 2})) s *= 2;
+    std::map<std::int64_t, std::vector<std::int64_t>> strata;
+    for (auto i : samples.items) strata[i * s / n].push_back(i);
+    if (r.sampled >= s) EXPECT_EQ(std::int64_t(strata.size()), s);
+    for (auto& [stratum, items] : strata) {
+      std::sort(items.begin(), items.end());
+      EXPECT_EQ(std::int64_t(items.size()), std::max<std::int64_t>(1, r.sampled / s))
+          << "stratum " << stratum;
+      EXPECT_EQ(items.back() - items.front() + 1, std::int64_t(items.size()))
+          << "stratum " << stratum << " holds one block";
+    }
   } else {
     EXPECT_EQ(*low, 0);
     EXPECT_EQ(*high, r.sampled - 1);
