@@ -34,6 +34,7 @@ Coordinator::Coordinator(Transport& transport, Codec& codec, const RunOptions& o
       start_(start),
       cpu_start_(thread_cpu_seconds()),
       messages_before_(transport.sent() + transport.received()),
+      received_at_start_(transport.received_not_done()),
       source_(codec),
       reorder_([this](std::int64_t first, std::int64_t count, const std::vector<char>& results,
                       const std::vector<Failure>& failures) {
@@ -104,6 +105,11 @@ void Coordinator::end() {
     local_->cancel();
     local_.reset();
   }
+  const bool led = std::any_of(leader_of_.begin(), leader_of_.end(), [](int l) { return l >= 0; });
+  if (!failure_ && !led) {
+    end_by_tree();
+    return;
+  }
   for (int r = 1; r < size_; ++r) {
     const int leader = leader_of_.empty() ? -1 : leader_of_[std::size_t(r)];
     if (failure_) {
@@ -130,6 +136,38 @@ void Coordinator::end() {
       fail(std::make_exception_ptr(remote_failure(m.source, wire::decode_abort(m.bytes).message)));
   }
   for (int r = 1; r < size_; ++r) transport_.send(r, wire::Tag::kVerdict, wire::encode(verdict_));
+  transport_.flush();
+}
+
+// The ending tree (ending.hpp): kEnd to rank 0's children, their kDone with the count of
+// messages every other rank sent here, every one of those taken, then the verdict down.
+void Coordinator::end_by_tree() {
+  const std::vector<int> children = end_tree_children(0, size_);
+  for (int child : children) transport_.send(child, wire::Tag::kEnd, wire::encode_empty());
+  std::vector<bool> done(children.size(), false);
+  std::size_t left = children.size();
+  std::int64_t expected = 0;
+  PoliteWait wait(PoliteWait::kEnding);
+  Message m;
+  while (left > 0 || transport_.received_not_done() - received_at_start_ < expected) {
+    if (!transport_.poll(m)) {
+      wait.idle();
+      continue;
+    }
+    wait.reset();
+    if (m.tag == wire::Tag::kDone) {
+      const auto child = std::find(children.begin(), children.end(), m.source);
+      if (child == children.end() || done[std::size_t(child - children.begin())])
+        throw protocol_error("amorsize: rank 0 got a kDone from rank " + std::to_string(m.source) +
+                             ", which is not below it in the tree");
+      done[std::size_t(child - children.begin())] = true;
+      --left;
+      expected += wire::decode_done(m.bytes);
+    } else if (m.tag == wire::Tag::kAbort && !failure_) {  // failed after its last chunk
+      fail(std::make_exception_ptr(remote_failure(m.source, wire::decode_abort(m.bytes).message)));
+    }
+  }
+  for (int child : children) transport_.send(child, wire::Tag::kVerdict, wire::encode(verdict_));
   transport_.flush();
 }
 

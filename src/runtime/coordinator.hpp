@@ -90,6 +90,7 @@ class Coordinator {
   double cpu_start_;
   std::int64_t
       messages_before_;  // the transport's count when this run began (a context's lives on)
+  const std::int64_t received_at_start_;  // the same, messages received but kDone
   Phase phase_ = Phase::kSampling;
   WorkloadProfile profile_;
   Plan plan_;

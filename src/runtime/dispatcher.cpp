@@ -60,32 +60,39 @@ Dispatcher::Dispatcher(const Plan& plan, SourceCursor& source, ReorderBuffer& re
 
 void Dispatcher::add_worker(int rank, int node, int threads) {
   slots_.push_back({rank, node, threads * plan_.inflight_per_worker, threads});
+  width_ += threads;
 }
 
 void Dispatcher::add_leader(int rank, int node, int width) {
   slots_.push_back({rank, node, batches_per_leader(), width, 0, true});
+  width_ += width;
 }
 
 void Dispatcher::add_local(int threads) {
   slots_.push_back({0, 0, threads * plan_.inflight_per_worker, threads});
+  width_ += threads;
 }
 
-std::int64_t Dispatcher::width() const {
-  std::int64_t w = 0;
-  for (const auto& slot : slots_) w += slot.width;
-  return w;
+bool Dispatcher::last_round() const {
+  const std::optional<std::int64_t> left = source_.left();
+  if (!left) return false;
+  const double items = double(*left + returned_.items());
+  return items * schedule_.item_seconds() < 4.0 * double(width_) * chunk_seconds_;
 }
 
 // A node under memory pressure is held to one chunk (a leader: one batch of one chunk) at a
 // time: it makes progress, at its least memory, while the others go on at full width.
 void Dispatcher::fill() {
+  const bool last = last_round();
   for (bool any = true; any;) {
     any = false;
     for (std::size_t s = 0; s < slots_.size(); ++s) {
       const int node = slots_[s].node;
       const bool held = pressure_.held(node);
       const int per_round = slots_[s].leader || held ? 1 : slots_[s].width;  // a batch feeds all
-      for (int i = 0; i < per_round && slots_[s].outstanding < slots_[s].capacity; ++i) {
+      const int capacity = last && !slots_[s].leader ? std::min(slots_[s].capacity, slots_[s].width)
+                                                     : slots_[s].capacity;
+      for (int i = 0; i < per_round && slots_[s].outstanding < capacity; ++i) {
         if (held && node_out_[std::size_t(node)] > 0) break;
         if (!dispatch(s, held)) return;  // nothing left to send, or the reorder window is full
         any = true;

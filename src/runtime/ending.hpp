@@ -6,9 +6,11 @@
 // returns or throws, and the communicator can be used again.
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "amorsize/error.hpp"
 #include "mpi.hpp"
+#include "polite_wait.hpp"
 
 namespace amorsize::detail {
 
@@ -38,7 +40,27 @@ void report_failure(Transport& transport, OnError policy, const std::exception_p
 
 /// A worker's or leader's end, after its kDone: waits for rank 0's verdict (discarding what is
 /// still arriving) and throws if the run failed: this rank's own exception if it failed itself,
-/// else an amorsize::error naming the rank that did.
-void await_verdict(Transport& transport, const std::exception_ptr& own_failure);
+/// else an amorsize::error naming the rank that did. The verdict goes on to `children` first.
+void await_verdict(Transport& transport, const std::exception_ptr& own_failure,
+                   const std::vector<int>& children = {},
+                   PoliteWait::Role role = PoliteWait::kWorker);
+
+// The ending tree. When rank 0 feeds every rank itself (no node leaders) and nothing failed,
+// the end goes through a binomial tree over the ranks instead of rank 0 sending and receiving
+// 3 messages per rank (at 4,096 simulated ranks that took 22 ms, 2% of a 1 s run): kEnd goes
+// down, each rank's kDone goes up once its children's are in, and the verdict goes down. A
+// kDone carries how many messages the ranks below sent to rank 0 in the run, and rank 0 takes
+// messages until it has received that many: MPI orders messages between two ranks, not across
+// three, so a kDone up the tree can overtake a result its sender's child sent to rank 0.
+
+/// The ranks below `rank` in the binomial tree over `size` ranks rooted at 0 (rank + 2^k for
+/// each 2^k above rank), and the rank above it (rank without its highest bit).
+std::vector<int> end_tree_children(int rank, int size);
+int end_tree_parent(int rank);
+
+/// A rank's end once kEnd reached it: kEnd to its children, their kDone, its own kDone up with
+/// `sent_to_root` (its messages to rank 0 in the run) and theirs, then the verdict, passed on.
+void end_by_tree(Transport& transport, std::int64_t sent_to_root,
+                 const std::exception_ptr& own_failure);
 
 }  // namespace amorsize::detail

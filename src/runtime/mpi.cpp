@@ -88,11 +88,13 @@ bool Transport::poll(Message& into) {
   ++received_;
   into.source = status.MPI_SOURCE;
   into.tag = wire::tag_from_int(status.MPI_TAG);
+  if (into.tag == wire::Tag::kDone) ++received_done_;
   return true;
 }
 
 void Transport::send(int rank, wire::Tag tag, std::vector<char> message) {
   ++sent_;
+  if (rank == 0 && tag != wire::Tag::kDone) ++sent_to_root_;
   reap();
   pending_.push_back({MPI_REQUEST_NULL, std::move(message)});
   auto& p = pending_.back();

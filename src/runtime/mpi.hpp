@@ -58,6 +58,10 @@ class Transport final : public Outbox {
   void flush();
   std::int64_t sent() const { return sent_; }
   std::int64_t received() const { return received_; }
+  /// Messages sent to rank 0, and messages received, kDone aside: counts the ending tree
+  /// compares (ending.hpp).
+  std::int64_t sent_to_root() const { return sent_to_root_; }
+  std::int64_t received_not_done() const { return received_ - received_done_; }
 
   // Start-up, blocking.
   void barrier();
@@ -88,6 +92,8 @@ class Transport final : public Outbox {
   std::deque<Pending> pending_;
   std::int64_t sent_ = 0;
   std::int64_t received_ = 0;
+  std::int64_t sent_to_root_ = 0;
+  std::int64_t received_done_ = 0;
 };
 
 }  // namespace amorsize::detail

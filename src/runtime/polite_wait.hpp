@@ -12,7 +12,8 @@ namespace amorsize::detail {
 
 class PoliteWait {
  public:
-  enum Role { kCoordinator, kWorker };
+  /// kEnding: a run's last messages, which all ranks exchange within milliseconds (20 us cap).
+  enum Role { kCoordinator, kWorker, kEnding };
   static constexpr int kSpins = 64;             // retries before yielding
   static constexpr int kYields = 32;            // yields before sleeping
   static constexpr double kFirstSleep = 10e-6;  // seconds
@@ -25,7 +26,9 @@ class PoliteWait {
 
   /// The coordinator sleeps at most a quarter of a chunk's duration.
   void set_chunk(double chunk_seconds) {
-    cap_ = role_ == kWorker ? 200e-6 : std::clamp(chunk_seconds / 4, kMinCap, kMaxCap);
+    cap_ = role_ == kWorker   ? 200e-6
+           : role_ == kEnding ? kMinCap
+                              : std::clamp(chunk_seconds / 4, kMinCap, kMaxCap);
   }
   void reset() {
     calls_ = 0;

@@ -126,6 +126,8 @@ const char* name(Tag tag) {
       return "kVerdict";
     case Tag::kShare:
       return "kShare";
+    case Tag::kEnd:
+      return "kEnd";
     case Tag::kLoopRange:
       return "kLoopRange";
     case Tag::kLoopRequest:
@@ -150,6 +152,7 @@ Tag tag_from_int(int tag) {
     case Tag::kDone:
     case Tag::kVerdict:
     case Tag::kShare:
+    case Tag::kEnd:
     case Tag::kLoopRange:
     case Tag::kLoopRequest:
     case Tag::kLoopEnd:
@@ -404,6 +407,20 @@ std::vector<char> encode_empty() {
 
 void decode_empty(ByteView message, Tag tag) {
   Reader(message, name(tag)).done();
+}
+
+std::vector<char> encode_done(std::int64_t sent_to_root) {
+  std::vector<char> out;
+  put(out, sent_to_root);
+  return out;
+}
+
+std::int64_t decode_done(ByteView message) {
+  Reader in(message, "kDone");
+  const auto sent = in.get<std::int64_t>();
+  in.done();
+  if (sent < 0) in.fail("negative message count (" + std::to_string(sent) + ")");
+  return sent;
 }
 
 namespace {

@@ -35,6 +35,8 @@ enum class Tag : int {
   kDone = 109,     // every rank -> rank 0 (and a led worker -> its leader): the last message
   kVerdict = 110,  // rank 0 -> every rank, last of all: Verdict (how the run ended)
   kShare = 111,    // coordinator -> a worker rank, before its first chunk: Share (threads)
+  kEnd = 112,      // coordinator, then each rank to its children in the ending tree: the run is
+                   // complete (empty); kDone then goes up the tree with a count (ending.hpp)
   // Loops on a Context (loop.cpp): every rank computes; rank 0 hands out the ranges.
   kLoopRange = 120,    // rank 0 -> a rank: LoopRange (a range of the loop, or no more)
   kLoopRequest = 121,  // a rank -> rank 0: LoopRequest (its next range, please)
@@ -233,9 +235,12 @@ struct LoopEnd {
 std::vector<char> encode(const LoopEnd& end);
 LoopEnd decode_loop_end(ByteView message);
 
-/// kStop and kDone carry nothing.
+/// kStop, kEnd and kDone carry nothing; but a kDone up the ending tree carries how many
+/// messages (kDone aside) the sender and the ranks below it sent to rank 0 in the run.
 std::vector<char> encode_empty();
 void decode_empty(ByteView message, Tag tag);
+std::vector<char> encode_done(std::int64_t sent_to_root);
+std::int64_t decode_done(ByteView message);
 
 /// kAbort: why the run ends. From rank 0 it also names the leader that feeds the receiving
 /// rank (-1: none), whose kStop the rank waits for before it is done.

@@ -23,7 +23,8 @@ class Worker {
       : transport_(transport),
         codec_(codec),
         policy_(options.on_error),
-        memory_(options, transport.rank()) {}
+        memory_(options, transport.rank()),
+        sent_to_root_(transport.sent_to_root()) {}
 
   // Runs until the run ends for this rank; returns a kLead message if this rank is to lead
   // its node instead.
@@ -61,13 +62,13 @@ class Worker {
   };
 
   // Runs chunks: no failure here, no end announced.
-  bool working() const { return !failure_ && !aborted_ && stopped_by_ < 0; }
+  bool working() const { return !failure_ && !aborted_ && stopped_by_ < 0 && !tree_end_; }
 
   // The run is over for this rank once the last message of every rank that feeds it is in:
   // a kStop from whoever sent it chunks, or rank 0's kAbort (and the kStop of the leader it
   // names).
   bool ended() const {
-    if (stopped_by_ >= 0) return true;
+    if (stopped_by_ >= 0 || tree_end_) return true;
     return aborted_ && (abort_leader_ < 0 || leader_stopped_);
   }
 
@@ -86,6 +87,10 @@ class Worker {
           } else {
             stopped_by_ = m.source;
           }
+          break;
+        case wire::Tag::kEnd:
+          wire::decode_empty(m.bytes, m.tag);
+          tree_end_ = true;
           break;
         case wire::Tag::kAbort: {
           const wire::Abort a = wire::decode_abort(m.bytes);
@@ -207,11 +212,16 @@ class Worker {
     report_failure(transport_, policy_, failure);
   }
 
-  // The last messages: kDone to every rank that fed this one, then the verdict.
+  // The last messages: kDone to every rank that fed this one, then the verdict; or, ended by
+  // kEnd, the ending tree's.
   void finish() {
     if (pool_) {  // its threads finish the chunks they have begun; nothing more is sent
       pool_->cancel();
       pool_.reset();
+    }
+    if (tree_end_) {
+      end_by_tree(transport_, transport_.sent_to_root() - sent_to_root_, failure_);
+      return;
     }
     std::set<int> feeders{0};
     if (stopped_by_ >= 0) feeders.insert(stopped_by_);
@@ -234,7 +244,9 @@ class Worker {
   bool aborted_ = false;
   int abort_leader_ = -1;  // with kAbort: the leader whose kStop is still to come
   bool leader_stopped_ = false;
-  int boss_ = 0;  // who sent the last chunk
+  int boss_ = 0;                     // who sent the last chunk
+  bool tree_end_ = false;            // kEnd came: the run ends through the ending tree
+  const std::int64_t sent_to_root_;  // the transport's count when the run began
 };
 
 }  // namespace

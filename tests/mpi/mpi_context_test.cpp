@@ -83,6 +83,30 @@ TEST(MpiContext, ARunOnAContextReadsMemoryAgain) {
   EXPECT_EQ(held.back(), 1);
 }
 
+// Runs back to back on one communicator, each ending through the ending tree while the last
+// results are still racing to rank 0: every run delivers each item once, and no message of one
+// run is left for the next (it would be a result for a chunk not out, or a second delivery).
+TEST(MpiContext, RunsBackToBackEndCleanly) {
+  Context ctx(MPI_COMM_WORLD);
+  const std::int64_t n = 300;
+  for (int call = 0; call < 40; ++call) {
+    RunOptions o;
+    o.allow_serial = false;
+    o.plan.order = call % 2 ? Order::ordered : Order::unordered;
+    std::vector<int> seen(std::size_t(n), 0);
+    const RunReport r = run(
+        ctx, source::range(0, n),
+        [](std::int64_t i) {
+          busy_wait(i % 7 == 0 ? 200e-6 : 20e-6);
+          return i;
+        },
+        [&](std::int64_t i, std::int64_t v) { seen[std::size_t(i)] += v == i; }, o);
+    if (rank() != 0) continue;
+    for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[std::size_t(i)], 1) << "run " << call;
+    ASSERT_EQ(r.items, n);
+  }
+}
+
 // Every index of [first, last) exactly once over all ranks, on every call.
 void expect_each_index_once(const std::vector<int>& mine) {
   std::vector<int> all(mine.size(), 0);

@@ -218,21 +218,42 @@ TEST(Dispatcher, HandedBackItemsGoFirstAndNeverToALeader) {
 TEST(Dispatcher, EveryItemIsSentExactlyOnceAndTheSourceRunsDry) {
   Bench b(fixed_plan(4, 1), 10, 1);
   b.dispatcher.add_local(2);
-  b.dispatcher.fill();
   std::set<std::int64_t> items;
-  for (std::size_t i = 0; i < b.outbox.sent.size(); ++i) {
-    EXPECT_EQ(b.outbox.sent[i].rank, 0);
-    const auto c = b.chunk(i);
-    for (auto v : RangeCodec::values(c.items.data, c.items.size))
-      EXPECT_TRUE(items.insert(v).second);
+  std::size_t seen = 0;
+  for (int round = 0; round < 10 && !b.dispatcher.done(); ++round) {
+    b.dispatcher.fill();
+    for (; seen < b.outbox.sent.size(); ++seen) {
+      EXPECT_EQ(b.outbox.sent[seen].rank, 0);
+      const auto c = b.chunk(seen);
+      for (auto v : RangeCodec::values(c.items.data, c.items.size))
+        EXPECT_TRUE(items.insert(v).second);
+      b.dispatcher.complete(c.header.seq);
+    }
   }
   EXPECT_EQ(items.size(), 10u);
-  EXPECT_FALSE(b.dispatcher.done());
-  for (std::size_t i = 0; i < b.outbox.sent.size(); ++i) b.dispatcher.complete(std::int64_t(i));
   EXPECT_TRUE(b.dispatcher.idle());
-  b.dispatcher.fill();
   EXPECT_TRUE(b.dispatcher.done());
   EXPECT_THROW(b.dispatcher.complete(0), protocol_error);
+}
+
+// Under two chunks per worker left: a worker gets a chunk only when it has none, so no chunk
+// waits behind a running one while other workers have nothing.
+TEST(Dispatcher, InTheLastRoundAWorkerHoldsOnlyTheChunkItRuns) {
+  Bench b(fixed_plan(4, 1), 40, 1);  // 4 ms chunks; 40 ms of items
+  for (int r = 1; r <= 3; ++r) b.dispatcher.add_worker(r, 0);
+  EXPECT_FALSE(b.dispatcher.last_round());
+  b.dispatcher.fill();  // two chunks each: 16 ms left, under 2 x 3 workers x 4 ms
+  ASSERT_EQ(b.outbox.sent.size(), 6u);
+  EXPECT_TRUE(b.dispatcher.last_round());
+  b.dispatcher.complete(0);  // rank 1 still runs its second chunk
+  b.dispatcher.fill();
+  EXPECT_EQ(b.outbox.sent.size(), 6u) << "a chunk queued behind a running one";
+  b.dispatcher.complete(3);  // rank 1 has none now
+  b.dispatcher.fill();
+  ASSERT_EQ(b.outbox.sent.size(), 7u);
+  EXPECT_EQ(b.outbox.sent.back().rank, 1);
+  b.dispatcher.fill();
+  EXPECT_EQ(b.outbox.sent.size(), 7u);
 }
 
 std::vector<std::tuple<int, int, int>> direct(const Assignment& a) {

@@ -160,6 +160,16 @@ TEST(Wire, StatusAndStopRoundTrip) {
   EXPECT_THROW(decode_empty(bytes("x"), Tag::kDone), protocol_error);
 }
 
+TEST(Wire, ADoneUpTheEndingTreeCarriesItsCount) {
+  EXPECT_EQ(decode_done(encode_done(0)), 0);
+  EXPECT_EQ(decode_done(encode_done(123456789012)), 123456789012);
+  EXPECT_THROW(decode_done(encode_empty()), protocol_error);
+  EXPECT_THROW(decode_done(encode_done(-1)), protocol_error);
+  std::vector<char> longer = encode_done(5);
+  longer.push_back('x');
+  EXPECT_THROW(decode_done(longer), protocol_error);
+}
+
 TEST(Wire, AbortAndVerdictRoundTrip) {
   const Abort a = decode_abort(encode(Abort{4, "rank 3: bad item"}));
   EXPECT_EQ(a.leader, 4);
@@ -175,7 +185,8 @@ TEST(Wire, TagsTheProtocolDoesNotUseAreRefused) {
   EXPECT_STREQ(name(Tag::kReturn), "kReturn");
   EXPECT_THROW(tag_from_int(0), protocol_error);
   EXPECT_THROW(tag_from_int(100), protocol_error);
-  EXPECT_THROW(tag_from_int(112), protocol_error);
+  EXPECT_EQ(tag_from_int(112), Tag::kEnd);
+  EXPECT_THROW(tag_from_int(113), protocol_error);
 }
 
 }  // namespace
