@@ -27,6 +27,15 @@ Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, Sour
       next_count_(std::size_t(size), 1) {
   std::vector<int> seen(layout.nodes.size(), 0);
   for (int r = 1; r < size; ++r) place_[r] = seen[layout.node_of_rank[r]]++;
+  // Ranks beyond a node's cores do not sample: their items would share cores and read slower
+  // than in the run, which gives a node no more workers than cores.
+  cores_open_.resize(layout.nodes.size());
+  for (std::size_t n = 0; n < layout.nodes.size(); ++n) {
+    const int own = n == 0 && rank0_samples_ ? 1 : 0;
+    cores_open_[n] = std::max(1, std::min(seen[n], layout.nodes[n].cores - own));
+    if (seen[n] == 0) cores_open_[n] = 0;
+    probing_ranks_ += cores_open_[n];
+  }
 }
 
 // Enough: the budget is spent and every worker rank has had a probe (until then the sample
@@ -42,7 +51,7 @@ bool Sampler::enough() const {
   constexpr double kMeanError = 0.08;
   const std::int64_t k = done();
   if (k >= options_.sample_max_items || (strata_ > 0 && k >= strata_)) return true;
-  if (k < options_.sample_min_items || probed_ != size_ - 1) return false;
+  if (k < options_.sample_min_items || probed_ != probing_ranks_) return false;
   if (k < goal_) return false;
   const double spent = now_() - began_;
   if (spent < options_.sample_budget_seconds) return false;
@@ -177,7 +186,7 @@ void Sampler::open_nodes() {
     int fit = ranks;
     if (totals_.mem_peak_bytes > 0 && usable > 0)
       fit = int(std::min(double(ranks), std::floor(0.5 * usable / totals_.mem_peak_bytes)));
-    open_[n] = std::max(1, fit);
+    open_[n] = std::max(1, std::min(fit, cores_open_[n]));
   }
 }
 

@@ -90,10 +90,12 @@ class Sampler {
   std::vector<std::int64_t> probe_items_;  // items out, per rank
   std::vector<std::int64_t> next_count_;
   int probes_out_ = 0;
-  std::int64_t items_out_ = 0;  // the sum of probe_items_
-  int probed_ = 0;              // worker ranks sent a probe so far (their next_count is above 1)
-  std::int64_t strata_ = 0;     // of a spread sample (0: the source's first items)
-  std::int64_t goal_ = 0;       // a spread sample's size for now: a power of two up to strata_
+  std::int64_t items_out_ = 0;   // the sum of probe_items_
+  int probed_ = 0;               // worker ranks sent a probe so far (their next_count is above 1)
+  std::vector<int> cores_open_;  // per node: the worker ranks its cores let sample
+  int probing_ranks_ = 0;        // their sum: the ranks the sample waits to have probed
+  std::int64_t strata_ = 0;      // of a spread sample (0: the source's first items)
+  std::int64_t goal_ = 0;        // a spread sample's size for now: a power of two up to strata_
 };
 
 }  // namespace amorsize::detail
