@@ -76,7 +76,7 @@ class Dispatcher {
   /// last round (last_round()) a worker gets a chunk only when its threads have none.
   void fill();
   /// What is left to send, the source's rest and the items handed back, would take under
-  /// two chunks per worker (a source of known size only). A chunk queued behind a running one
+  /// four chunks per worker (a source of known size only). A chunk queued behind a running one
   /// then ends late while other workers go idle with nothing left: at 1,024 simulated ranks,
   /// the last results came up to 17 ms after the source ran out, when half the ranks had
   /// been idle since it did.

@@ -38,15 +38,16 @@ Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, Sour
   }
 }
 
-// Enough: the budget is spent and every worker rank has had a probe (until then the sample
-// costs nothing: every core runs a real item), or the sample is full. Stopping as soon as a
+// Enough: the budget is spent and every rank that may sample has had a probe (until then the
+// sample costs nothing: every core runs a real item), or the sample is full. Stopping as soon as a
 // few results are back would keep the sample to the quickest items of the first ranks (found
 // at 256 simulated ranks: 11 items of 10 ms read as 4.9 ms).
 //
-// A spread sample stops at a power of two, where its strata (taken in van der Corput order)
-// cover the source evenly. The sample goes on until its mean is known to kMeanError (relative
-// standard error), since the first plan's prediction rests on it and sampled items are real
-// work, run by every rank: for 10 budgets at least, and past them while it may still grow.
+// A spread sample is judged when it reaches a power of two (its goal), where its strata (taken
+// in van der Corput order) cover the source evenly; the items still out then join it. The sample
+// goes on until its mean is known to kMeanError (relative standard error), since the first plan's
+// prediction rests on it and sampled items are real work, run by every rank: for 10 budgets at
+// least, and past them while it may still grow.
 bool Sampler::enough() const {
   constexpr double kMeanError = 0.08;
   const std::int64_t k = done();
@@ -94,8 +95,12 @@ void Sampler::raise_goal() {
   if (strata_ > 0 && done() >= goal_ && goal_ < strata_ && !enough()) goal_ *= 2;
 }
 
+// A spread sample takes items up to twice its goal, so that no rank idles while the goal's
+// last items come back: the next round of the strata is begun, and its first items, in van der
+// Corput order, are spread over the source too.
 std::int64_t Sampler::room() const {
-  const std::int64_t size = strata_ > 0 ? goal_ : std::int64_t(options_.sample_max_items);
+  const std::int64_t size =
+      strata_ > 0 ? std::min(2 * goal_, strata_) : std::int64_t(options_.sample_max_items);
   return std::min<std::int64_t>(size, options_.sample_max_items) - done() - items_out_;
 }
 
@@ -104,11 +109,11 @@ bool Sampler::has_room() const {
 }
 
 void Sampler::send_probe(int r) {
-  // Up to kDepth probes per rank, while the items it holds take under a budget.
+  // Two probes per rank, and up to kDepth while the items it holds take under a budget.
   constexpr std::size_t kDepth = 8;
   const double mean = done() > 0 ? totals_.wall_seconds / double(done()) : 0;
   if (probes_[r].size() >= kDepth ||
-      (!probes_[r].empty() &&
+      (probes_[r].size() >= 2 &&
        (mean <= 0 || double(probe_items_[r]) * mean >= options_.sample_budget_seconds)))
     return;
   if (source_.exhausted() || stopped_() || enough()) return;

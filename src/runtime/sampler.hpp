@@ -59,8 +59,8 @@ class Sampler {
 
   /// The profile the sample measured; `items` is left to the caller.
   void fill(WorkloadProfile& profile) const;
-  /// The sample is drawn one item per stratum of the source, `strata` of them, a power of two
-  /// (RunOptions::sample_spread): it then stops only at a power of two.
+  /// The sample is drawn from the strata of the source, `strata` items at most, a power of two
+  /// (RunOptions::sample_spread): it is then judged at each power of two.
   void set_spread(std::int64_t strata);
 
  private:

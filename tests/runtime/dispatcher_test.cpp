@@ -87,7 +87,7 @@ TEST(Dispatcher, SpreadsChunksRoundByRoundUpToTheInflightLimit) {
 // A pressured node is held to one chunk at a time, over all its slots; the others go on at
 // full width; once released (or clear) it fills up again.
 TEST(Dispatcher, APressuredNodeGetsOneChunkAtATimeWhileTheOthersGoOn) {
-  Bench b(fixed_plan(4, 2), 100);
+  Bench b(fixed_plan(4, 2), 1000);
   b.dispatcher.add_worker(1, 0);
   b.dispatcher.add_worker(2, 1);
   b.dispatcher.add_worker(3, 1, 4);  // a rank with 4 threads
@@ -236,13 +236,13 @@ TEST(Dispatcher, EveryItemIsSentExactlyOnceAndTheSourceRunsDry) {
   EXPECT_THROW(b.dispatcher.complete(0), protocol_error);
 }
 
-// Under two chunks per worker left: a worker gets a chunk only when it has none, so no chunk
+// Under four chunks per worker left: a worker gets a chunk only when it has none, so no chunk
 // waits behind a running one while other workers have nothing.
 TEST(Dispatcher, InTheLastRoundAWorkerHoldsOnlyTheChunkItRuns) {
-  Bench b(fixed_plan(4, 1), 40, 1);  // 4 ms chunks; 40 ms of items
+  Bench b(fixed_plan(4, 1), 70, 1);  // 4 ms chunks; 70 ms of items
   for (int r = 1; r <= 3; ++r) b.dispatcher.add_worker(r, 0);
   EXPECT_FALSE(b.dispatcher.last_round());
-  b.dispatcher.fill();  // two chunks each: 16 ms left, under 2 x 3 workers x 4 ms
+  b.dispatcher.fill();  // two chunks each: 46 ms left, under 4 x 3 workers x 4 ms
   ASSERT_EQ(b.outbox.sent.size(), 6u);
   EXPECT_TRUE(b.dispatcher.last_round());
   b.dispatcher.complete(0);  // rank 1 still runs its second chunk
