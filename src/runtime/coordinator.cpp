@@ -142,32 +142,22 @@ void Coordinator::end() {
 // The ending tree (ending.hpp): kEnd to rank 0's children, their kDone with the count of
 // messages every other rank sent here, every one of those taken, then the verdict down.
 void Coordinator::end_by_tree() {
-  const std::vector<int> children = end_tree_children(0, size_);
-  for (int child : children) transport_.send(child, wire::Tag::kEnd, wire::encode_empty());
-  std::vector<bool> done(children.size(), false);
-  std::size_t left = children.size();
-  std::int64_t expected = 0;
+  TreeDones dones(0, size_);
+  for (int child : dones.children()) transport_.send(child, wire::Tag::kEnd, wire::encode_empty());
   PoliteWait wait(PoliteWait::kEnding);
   Message m;
-  while (left > 0 || transport_.received_not_done() - received_at_start_ < expected) {
+  while (!dones.all_in() ||
+         transport_.received_not_done() - received_at_start_ < dones.sent_to_root()) {
     if (!transport_.poll(m)) {
       wait.idle();
       continue;
     }
     wait.reset();
-    if (m.tag == wire::Tag::kDone) {
-      const auto child = std::find(children.begin(), children.end(), m.source);
-      if (child == children.end() || done[std::size_t(child - children.begin())])
-        throw protocol_error("amorsize: rank 0 got a kDone from rank " + std::to_string(m.source) +
-                             ", which is not below it in the tree");
-      done[std::size_t(child - children.begin())] = true;
-      --left;
-      expected += wire::decode_done(m.bytes);
-    } else if (m.tag == wire::Tag::kAbort && !failure_) {  // failed after its last chunk
+    if (!dones.take(m) && m.tag == wire::Tag::kAbort && !failure_)  // failed after its last chunk
       fail(std::make_exception_ptr(remote_failure(m.source, wire::decode_abort(m.bytes).message)));
-    }
   }
-  for (int child : children) transport_.send(child, wire::Tag::kVerdict, wire::encode(verdict_));
+  for (int child : dones.children())
+    transport_.send(child, wire::Tag::kVerdict, wire::encode(verdict_));
   transport_.flush();
 }
 

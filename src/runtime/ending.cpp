@@ -55,33 +55,42 @@ int end_tree_parent(int rank) {
   return rank - high;
 }
 
+TreeDones::TreeDones(int rank, int size)
+    : rank_(rank),
+      children_(end_tree_children(rank, size)),
+      done_(children_.size(), false),
+      left_(children_.size()) {}
+
+bool TreeDones::take(const Message& m) {
+  if (m.tag != wire::Tag::kDone) return false;
+  const auto child = std::find(children_.begin(), children_.end(), m.source);
+  const auto at = std::size_t(child - children_.begin());
+  if (child == children_.end() || done_[at])
+    throw protocol_error("amorsize: rank " + std::to_string(rank_) + " got a kDone from rank " +
+                         std::to_string(m.source) + ", which is not below it in the ending tree");
+  done_[at] = true;
+  --left_;
+  sent_to_root_ += wire::decode_done(m.bytes);
+  return true;
+}
+
 void end_by_tree(Transport& transport, std::int64_t sent_to_root,
                  const std::exception_ptr& own_failure) {
-  const std::vector<int> children = end_tree_children(transport.rank(), transport.size());
-  for (int child : children) transport.send(child, wire::Tag::kEnd, wire::encode_empty());
-  std::vector<bool> done(children.size(), false);
-  std::size_t left = children.size();
+  TreeDones dones(transport.rank(), transport.size());
+  for (int child : dones.children()) transport.send(child, wire::Tag::kEnd, wire::encode_empty());
   PoliteWait wait(PoliteWait::kEnding);
   Message m;
-  while (left > 0) {
+  while (!dones.all_in()) {
     if (!transport.poll(m)) {
       wait.idle();
       continue;
     }
     wait.reset();
-    if (m.tag != wire::Tag::kDone) continue;  // nothing else is due now: dropped
-    const auto child = std::find(children.begin(), children.end(), m.source);
-    if (child == children.end() || done[std::size_t(child - children.begin())])
-      throw protocol_error("amorsize: rank " + std::to_string(transport.rank()) +
-                           " got a kDone from rank " + std::to_string(m.source) +
-                           ", which is not below it in the ending tree");
-    done[std::size_t(child - children.begin())] = true;
-    --left;
-    sent_to_root += wire::decode_done(m.bytes);
+    dones.take(m);  // nothing else is due now: dropped
   }
   transport.send(end_tree_parent(transport.rank()), wire::Tag::kDone,
-                 wire::encode_done(sent_to_root));
-  await_verdict(transport, own_failure, children, PoliteWait::kEnding);
+                 wire::encode_done(sent_to_root + dones.sent_to_root()));
+  await_verdict(transport, own_failure, dones.children(), PoliteWait::kEnding);
 }
 
 }  // namespace amorsize::detail

@@ -58,6 +58,26 @@ void await_verdict(Transport& transport, const std::exception_ptr& own_failure,
 std::vector<int> end_tree_children(int rank, int size);
 int end_tree_parent(int rank);
 
+/// The kDone of a rank's children in the ending tree, as they come.
+class TreeDones {
+ public:
+  TreeDones(int rank, int size);
+  const std::vector<int>& children() const { return children_; }
+  /// Takes `m` if it is a kDone: true, or protocol_error when it is not from a child of this
+  /// rank, or a second one. false for any other message.
+  bool take(const Message& m);
+  bool all_in() const { return left_ == 0; }
+  /// The messages to rank 0 the children reported for themselves and the ranks below them.
+  std::int64_t sent_to_root() const { return sent_to_root_; }
+
+ private:
+  int rank_;
+  std::vector<int> children_;
+  std::vector<bool> done_;
+  std::size_t left_;
+  std::int64_t sent_to_root_ = 0;
+};
+
 /// A rank's end once kEnd reached it: kEnd to its children, their kDone, its own kDone up with
 /// `sent_to_root` (its messages to rank 0 in the run) and theirs, then the verdict, passed on.
 void end_by_tree(Transport& transport, std::int64_t sent_to_root,
