@@ -19,7 +19,11 @@ bool Coordinator::pump() {
   }
   if (local_) {
     while (auto f = local_->pop()) {
-      on_result(std::move(f->result), std::nullopt);
+      if (phase_ == Phase::kSampling) {
+        on_probe(0, std::move(f->result));
+      } else {
+        on_result(std::move(f->result), std::nullopt);
+      }
       any = true;
     }
   }
@@ -62,7 +66,8 @@ void Coordinator::on_probe(int rank, wire::Result r) {
   std::int64_t first = r.header.first;  // in the source; the failures too, before they count
   to_source(first, r.failures);
   account(node, r.header, r.failures);
-  set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
+  if (rank != 0)  // rank 0 reads its own node's memory (pump)
+    set_pressure(node, r.header.pressured != 0, r.header.memory_wtime, r.header.memory_used);
   record_items(first, r.header.count, r.item_seconds, r.failures);
   reorder_.accept(first, r.header.count, std::move(r.results), std::move(r.failures), 0);
   sampler_->send_probe(rank);

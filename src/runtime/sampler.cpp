@@ -76,8 +76,14 @@ double Sampler::mean_item_seconds() const {
   return totals_.wall_seconds / double(std::max<std::int64_t>(1, done()));
 }
 
+void Sampler::probe_rank0() {
+  if (probe_rank0_ || !rank0_samples_) return;
+  probe_rank0_ = true;
+  ++probing_ranks_;
+}
+
 void Sampler::send_probes() {
-  for (int r = 1; r < size_; ++r) send_probe(r);
+  for (int r = probe_rank0_ ? 0 : 1; r < size_; ++r) send_probe(r);
 }
 
 void Sampler::set_spread(std::int64_t strata) {

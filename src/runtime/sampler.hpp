@@ -37,7 +37,9 @@ class Sampler {
   /// Their mean time so far (0 before the first).
   double mean_item_seconds() const;
 
-  /// Sends a probe to every worker rank that may take one now.
+  /// Rank 0 samples through probes too (to its own thread pool), not run_local().
+  void probe_rank0();
+  /// Sends a probe to every worker rank that may take one now (and to rank 0, see above).
   void send_probes();
   /// Sends `rank` its next probe, if it may take one now. A rank may hold several, so that it
   /// runs the next while its result waits for rank 0 (busy with an item of its own).
@@ -94,8 +96,9 @@ class Sampler {
   int probed_ = 0;               // worker ranks sent a probe so far (their next_count is above 1)
   std::vector<int> cores_open_;  // per node: the worker ranks its cores let sample
   int probing_ranks_ = 0;        // their sum: the ranks the sample waits to have probed
-  std::int64_t strata_ = 0;      // of a spread sample (0: the source's first items)
-  std::int64_t goal_ = 0;        // a spread sample's size for now: a power of two up to strata_
+  bool probe_rank0_ = false;
+  std::int64_t strata_ = 0;  // of a spread sample (0: the source's first items)
+  std::int64_t goal_ = 0;    // a spread sample's size for now: a power of two up to strata_
 };
 
 }  // namespace amorsize::detail
