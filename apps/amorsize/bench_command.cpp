@@ -109,10 +109,7 @@ Command add_bench_command(CLI::App& parent, const std::string& command_line) {
     auto log = prepare_history(MPI_COMM_WORLD, args->history, key, command_line, options,
                                /*item_costs=*/true);
     ProgressPrinter progress(rank == 0 ? progress_mode : ProgressMode::none, "items");
-    if (progress.mode() != ProgressMode::none) {
-      options.on_progress = [&progress](const Progress& p) { progress(p); };
-      options.on_warning = [&progress](const std::string& w) { progress.warning(w); };
-    }
+    progress.attach(options);
     std::vector<unsigned char> seen(rank == 0 ? std::size_t(n) : 0, 0);
     bool exactly_once = true, order_ok = true;
     std::int64_t last = -1;

@@ -77,6 +77,13 @@ ProgressMode resolve(ProgressMode mode) {
 ProgressPrinter::ProgressPrinter(ProgressMode mode, std::string noun, double line_seconds)
     : mode_(resolve(mode)), noun_(std::move(noun)), line_seconds_(line_seconds) {}
 
+void ProgressPrinter::attach(RunOptions& options) {
+  if (mode_ == ProgressMode::none) return;
+  options.on_progress = [this](const Progress& p) { (*this)(p); };
+  // A warning gets a line of its own, below the bar.
+  options.on_warning = [this](const std::string& w) { warning(w); };
+}
+
 std::string ProgressPrinter::describe(const Progress& p, const std::string& noun) {
   std::ostringstream out;
   out << p.done;

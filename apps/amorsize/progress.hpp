@@ -26,6 +26,11 @@ ProgressMode resolve(ProgressMode mode);
 class ProgressPrinter {
  public:
   ProgressPrinter(ProgressMode mode, std::string noun, double line_seconds = 60);
+  ProgressPrinter(const ProgressPrinter&) = delete;  // attach() hands out `this`
+  ProgressPrinter& operator=(const ProgressPrinter&) = delete;
+  /// Unless the mode is none: the run's progress and warnings are drawn here (`options` keeps a
+  /// reference to this printer).
+  void attach(RunOptions& options);
   void operator()(const Progress& p);
   /// A warning on a line of its own (below the bar, which is drawn again at the next call).
   void warning(const std::string& message);

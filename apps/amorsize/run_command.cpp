@@ -507,11 +507,7 @@ Command add_run_command(CLI::App& parent, const std::string& command_line) {
         args->quiet ? ProgressMode::none
                     : for_option("--progress", [&] { return parse_progress(args->progress); });
     ProgressPrinter progress(rank == 0 ? progress_mode : ProgressMode::none, "tasks");
-    if (progress.mode() != ProgressMode::none) {
-      options.on_progress = [&progress](const Progress& p) { progress(p); };
-      // A warning gets a line of its own, below the bar.
-      options.on_warning = [&progress](const std::string& w) { progress.warning(w); };
-    }
+    progress.attach(options);
     std::map<std::int64_t, TaskNote> notes;  // rank 0: tasks handed out, until logged
     std::uint64_t written = journal ? journal->output_bytes() : 0;
     std::int64_t done = 0, failed = 0, abandoned = 0;

@@ -213,18 +213,18 @@ std::string run_text(const LoggedRun& run) {
       << fixed(s.item_seconds_cv, 2) << ", p95 " << human_seconds(s.item_seconds_p95) << ", max "
       << human_seconds(s.item_seconds_max) << "; planned from "
       << (s.from_history ? "history" : "a sample") << "\n";
-  if (s.predicted_makespan_seconds > 0)
+  if (s.predicted_makespan_seconds > 0) {
     out << "  predicted makespan " << human_seconds(s.predicted_makespan_seconds) << ", measured "
         << human_seconds(s.makespan_seconds) << " (error " << fixed(100 * a.prediction_error, 1)
         << "%)";
-  if (s.predicted_makespan_seconds > 0)
     if (const auto interval = predicted_interval(run))
       out << "; 80% interval " << human_seconds(interval->first) << " to "
           << human_seconds(interval->second) << ", "
           << (s.makespan_seconds >= interval->first && s.makespan_seconds <= interval->second
                   ? "inside"
                   : "outside");
-  if (s.predicted_makespan_seconds > 0) out << "\n";
+    out << "\n";
+  }
   out << "Nodes:\n";
   for (const auto& n : a.nodes)
     out << "  " << n.node << " " << n.name << ": " << n.workers << " workers, busy "

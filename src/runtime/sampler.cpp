@@ -23,7 +23,6 @@ Sampler::Sampler(const RunOptions& options, const Layout& layout, int size, Sour
       place_(std::size_t(size), 0),
       open_(layout.nodes.size(), 1),
       probes_(std::size_t(size)),
-      probe_items_(std::size_t(size), 0),
       next_count_(std::size_t(size), 1) {
   std::vector<int> seen(layout.nodes.size(), 0);
   for (int r = 1; r < size; ++r) place_[r] = seen[layout.node_of_rank[r]]++;
@@ -117,10 +116,12 @@ bool Sampler::has_room() const {
 void Sampler::send_probe(int r) {
   // Two probes per rank, and up to kDepth while the items it holds take under a budget.
   constexpr std::size_t kDepth = 8;
-  const double mean = done() > 0 ? totals_.wall_seconds / double(done()) : 0;
+  const double mean = mean_item_seconds();
+  std::int64_t held = 0;  // items out on this rank
+  for (const Probe& p : probes_[r]) held += p.items;
   if (probes_[r].size() >= kDepth ||
       (probes_[r].size() >= 2 &&
-       (mean <= 0 || double(probe_items_[r]) * mean >= options_.sample_budget_seconds)))
+       (mean <= 0 || double(held) * mean >= options_.sample_budget_seconds)))
     return;
   if (source_.exhausted() || stopped_() || enough()) return;
   const int node = layout_.node_of_rank[r];
@@ -139,7 +140,6 @@ void Sampler::send_probe(int r) {
   if (count == 0) return;
   if (next_count_[r] == 1) ++probed_;
   probes_[r].push_back({count, std::int64_t(items.size())});
-  probe_items_[r] += count;
   items_out_ += count;
   next_count_[r] = 2 * count;
   ++probes_out_;
@@ -160,7 +160,6 @@ void Sampler::on_probe(int r, int node, const wire::Result& result) {
   totals_.cpu_seconds += h.cpu_seconds;
   totals_.wall_seconds += h.compute_seconds;
   items_out_ -= h.count;
-  probe_items_[r] -= h.count;
   probes_[r].pop_front();
   --probes_out_;
   open_nodes();

@@ -89,10 +89,9 @@ class Sampler {
     std::int64_t items, bytes;
   };
   std::vector<std::deque<Probe>> probes_;  // out, per rank, oldest first
-  std::vector<std::int64_t> probe_items_;  // items out, per rank
   std::vector<std::int64_t> next_count_;
   int probes_out_ = 0;
-  std::int64_t items_out_ = 0;   // the sum of probe_items_
+  std::int64_t items_out_ = 0;   // items of all the probes out
   int probed_ = 0;               // worker ranks sent a probe so far (their next_count is above 1)
   std::vector<int> cores_open_;  // per node: the worker ranks its cores let sample
   int probing_ranks_ = 0;        // their sum: the ranks the sample waits to have probed
